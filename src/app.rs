@@ -1,0 +1,63 @@
+//! The application: the HTML shell, the router and the pages.
+
+use leptos::prelude::*;
+use leptos_meta::{Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::pages::{lobby::Lobby, not_found::NotFound, room::RoomPage};
+
+/// The whole HTML document, rendered on the server around [`App`].
+#[cfg(feature = "ssr")]
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use crate::server::http::assets::AssetManifest;
+    use leptos_meta::MetaTags;
+    use std::sync::Arc;
+
+    let assets = use_context::<Arc<AssetManifest>>().unwrap_or_default();
+    let nonce = leptos::nonce::use_nonce();
+    // Loads the WebAssembly client, then hands the page over to it.
+    let boot = match (&assets.js, &assets.wasm) {
+        (Some(js), Some(wasm)) => Some(format!(
+            "import('{js}').then(m=>m.default({{module_or_path:'{wasm}'}}).then(()=>m.hydrate()));"
+        )),
+        _ => None,
+    };
+    view! {
+        <!DOCTYPE html>
+        <html lang="es">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                {assets.css.clone().map(|href| view! { <link rel="stylesheet" href=href/> })}
+                {assets.js.clone().map(|href| view! { <link rel="modulepreload" href=href/> })}
+                {assets.wasm.clone().map(|href| {
+                    view! { <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin=""/> }
+                })}
+                <AutoReload options=options.clone()/>
+                {boot.map(|boot| view! { <script type="module" nonce=nonce>{boot}</script> })}
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The pages, shared by the server's rendering and the client's hydration.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title text="frase"/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=Lobby/>
+                <Route path=path!("/r/:slug") view=RoomPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}

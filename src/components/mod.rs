@@ -1,0 +1,28 @@
+//! Pieces of the room page.
+
+pub mod name_form;
+pub mod sentence;
+pub mod story;
+pub mod word_form;
+
+/// The message a page shows for an error code (from a server function, or `?error=` after a
+/// form posted without JavaScript).
+pub fn error_message(code: &str, max_word_length: u32) -> String {
+    match code {
+        "word-empty" => "Escribe una palabra.".to_owned(),
+        "word-multiple-tokens" => "Solo una palabra, sin espacios.".to_owned(),
+        "word-too-long" => format!("Demasiado larga: como mucho {max_word_length} caracteres."),
+        "word-control-character" => "La palabra tiene caracteres de control.".to_owned(),
+        "word-markup" => "Los caracteres < > & y similares no se admiten.".to_owned(),
+        "word-invalid-character" => "La palabra tiene un carácter no admitido.".to_owned(),
+        "word-misplaced-punctuation" => "La puntuación está fuera de lugar.".to_owned(),
+        "double-turn" => "Espera a que otra persona añada la siguiente palabra.".to_owned(),
+        "room-locked" => "La sala está cerrada: no se admiten palabras nuevas.".to_owned(),
+        "room-not-found" => "Esta sala no existe.".to_owned(),
+        "name-empty" | "name-too-long" | "name-control-character" | "name-markup" => {
+            "Ese nombre no es válido (1 a 40 caracteres, sin < > &).".to_owned()
+        }
+        "unavailable" => "No hay conexión con el servidor. Inténtalo de nuevo.".to_owned(),
+        _ => "Algo salió mal; la palabra no se añadió.".to_owned(),
+    }
+}

@@ -1,0 +1,50 @@
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+use super::error_message;
+use crate::domain::DisplayName;
+use crate::model::Me;
+use crate::server_fns::SetName;
+
+/// The caller's display name, shown with their words; works with and without JavaScript.
+#[component]
+pub fn NameForm(me: Me) -> impl IntoView {
+    let rename = ServerAction::<SetName>::new();
+    let name = RwSignal::new(me.name.clone());
+    let input = NodeRef::<leptos::html::Input>::new();
+    let error = RwSignal::new(None::<String>);
+
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(element) = input.get_untracked() else {
+            return;
+        };
+        match DisplayName::parse(&element.value()) {
+            Err(invalid) => error.set(Some(error_message(invalid.code(), 0))),
+            Ok(valid) => {
+                error.set(None);
+                rename.dispatch(SetName {
+                    name: valid.to_string(),
+                });
+            }
+        }
+    };
+    Effect::new(move |_| match rename.value().get() {
+        Some(Ok(me)) => name.set(me.name),
+        Some(Err(refused)) => error.set(Some(error_message(&refused.code, 0))),
+        None => {}
+    });
+
+    view! {
+        <form id="name-form" class="name-form" method="post" action=SetName::PATH on:submit=on_submit>
+            <label for="name-input">"Tu nombre"</label>
+            <div class="row">
+                <input id="name-input" name="name" type="text" required maxlength="40"
+                    autocomplete="nickname" value=me.name node_ref=input/>
+                <button type="submit">"Cambiar"</button>
+            </div>
+            <p class="hint">"Apareces como "<strong id="my-name">{move || name.get()}</strong></p>
+            <p class="error" role="alert">{move || error.get()}</p>
+        </form>
+    }
+}

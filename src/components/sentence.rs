@@ -1,0 +1,36 @@
+use leptos::prelude::*;
+
+use crate::live_state::{LiveRoom, display_words};
+
+/// The live sentence: one element per word, keyed so that a new word adds one node and leaves
+/// the others alone. New words are announced to screen readers.
+#[component]
+pub fn Sentence(live: LiveRoom) -> impl IntoView {
+    let words = Memo::new(move |_| live.words.with(|words| display_words(words)));
+    view! {
+        <section class="sentence-panel" aria-labelledby="sentence-heading">
+            <h2 id="sentence-heading" class="visually-hidden">"La frase"</h2>
+            <p id="sentence" class="sentence" aria-live="polite">
+                <For
+                    each=move || words.get()
+                    key=|word| (word.id, word.text.clone(), word.attached)
+                    let:word
+                >
+                    <span
+                        class="word"
+                        class:attached=word.attached
+                        data-version=word.version
+                        title=word.author.clone()
+                        tabindex="0"
+                    >
+                        {word.text.clone()}
+                    </span>
+                </For>
+                <span class="caret" aria-hidden="true"></span>
+            </p>
+            <p class="hint" class:hidden=move || !live.words.with(Vec::is_empty)>
+                "La frase está vacía: escribe la primera palabra."
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,35 @@
+//! frase: a live word-by-word sentence game, as one Leptos crate compiled twice — to the server
+//! (feature `ssr`: axum, tokio, sqlx) and to the WebAssembly client (feature `hydrate`) that takes
+//! over the server-rendered page.
+
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod live_state;
+pub mod model;
+pub mod pages;
+pub mod server_fns;
+
+#[cfg(feature = "hydrate")]
+pub mod live_client;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The WebAssembly client's entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    // Tests and scripts wait for this to know the client has taken over the page.
+    if let Some(body) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "");
+    }
+}

@@ -1,0 +1,92 @@
+//! The `frase` command: `serve`, `migrate`, `export`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use frase::server::config::{Cli, Command, ExportFormat, StorageArgs};
+use frase::server::serve::serve;
+use frase::server::store::{self, Store};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => {
+                let settings = args.resolve()?;
+                serve(settings).await?;
+                Ok(())
+            }
+            Command::Migrate(args) => migrate(&args).await,
+            Command::Export(args) => export(&args.room, args.format, &args.storage).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn migrate(args: &StorageArgs) -> Result<(), AnyError> {
+    let storage = args.resolve()?;
+    let store = Store::open(&storage.database_url).await?;
+    store.migrate().await?;
+    store.close().await;
+    eprintln!("migrations applied to {}", storage.database_url);
+    Ok(())
+}
+
+async fn export(room: &str, format: ExportFormat, args: &StorageArgs) -> Result<(), AnyError> {
+    let storage = args.resolve()?;
+    let store = Store::open(&storage.database_url).await?;
+    store.migrate().await?;
+    let mut conn = store.read().await?;
+    let Some(found) = store::room(&mut conn, room).await? else {
+        return Err(format!("there is no room `{room}`").into());
+    };
+    let story = store::story(&mut conn, room).await?;
+    let output = match format {
+        ExportFormat::Txt => story
+            .iter()
+            .map(|sentence| format!("{}\n", sentence.text))
+            .collect::<String>(),
+        ExportFormat::Md => {
+            let mut output = format!("# {}\n\n", found.title);
+            for sentence in &story {
+                output.push_str(&sentence.text);
+                output.push_str("\n\n");
+            }
+            output
+        }
+        ExportFormat::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "room": found.slug,
+                "title": found.title,
+                "sentences": story,
+            }))? + "\n"
+        }
+    };
+    print!("{output}");
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Types both sides share: the JSON of the API, the data of live events and of server functions.
+//!
+//! They are plain serde structs, compiled into the server and into the WebAssembly client, so the
+//! page decodes exactly what the server encodes.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::domain::{Mode, RoomSettings};
+
+/// A user as others see them: the author of a word, whose turn it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// One word of a room, as the API and the live events carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordView {
+    pub id: i64,
+    /// The room version this word was added at; orders every word of a room.
+    pub version: i64,
+    pub sentence_id: i64,
+    /// 0-based position in its sentence.
+    pub position: i64,
+    pub text: String,
+    /// This word closed its sentence (closing punctuation, or the sentence reached its length).
+    pub ends_sentence: bool,
+    pub author: UserRef,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+/// The sentence being built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentenceView {
+    pub id: i64,
+    pub words: Vec<WordView>,
+}
+
+/// Whose turn it is in a `turns` round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnView {
+    pub user: UserRef,
+    /// RFC 3339, UTC.
+    pub deadline: String,
+}
+
+/// The state of a room: what `GET /api/rooms/{slug}` answers and what a `snapshot` event carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomState {
+    pub slug: String,
+    pub title: String,
+    pub version: i64,
+    /// Whether the caller is the room's host.
+    pub host: bool,
+    pub settings: RoomSettings,
+    pub sentence: SentenceView,
+    pub finished_sentences: i64,
+    pub turn: Option<TurnView>,
+}
+
+/// A finished sentence of a room's story.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorySentence {
+    pub sentence_id: i64,
+    /// The sentence as displayed: capitalised, punctuation attached.
+    pub text: String,
+    /// The room version at which the sentence was finished.
+    pub version: i64,
+}
+
+/// The data of a `sentence` event: a sentence was finished.
+pub type SentenceEvent = StorySentence;
+
+/// The data of a `delete` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedWord {
+    pub id: i64,
+    pub version: i64,
+}
+
+/// The data of a `presence` event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    pub online: u64,
+}
+
+/// The caller, as `GET /api/me` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: String,
+    pub name: String,
+}
+
+/// Everything the room page needs to render, fetched in one server function call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPage {
+    pub state: RoomState,
+    pub story: Vec<StorySentence>,
+    pub me: Me,
+}
+
+/// The kinds of live events, as named on the wire (`event: <name>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Snapshot,
+    Word,
+    Edit,
+    Delete,
+    Sentence,
+    Room,
+    Turn,
+    Presence,
+}
+
+impl EventKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Snapshot => "snapshot",
+            EventKind::Word => "word",
+            EventKind::Edit => "edit",
+            EventKind::Delete => "delete",
+            EventKind::Sentence => "sentence",
+            EventKind::Room => "room",
+            EventKind::Turn => "turn",
+            EventKind::Presence => "presence",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<EventKind> {
+        Some(match name {
+            "snapshot" => EventKind::Snapshot,
+            "word" => EventKind::Word,
+            "edit" => EventKind::Edit,
+            "delete" => EventKind::Delete,
+            "sentence" => EventKind::Sentence,
+            "room" => EventKind::Room,
+            "turn" => EventKind::Turn,
+            "presence" => EventKind::Presence,
+            _ => return None,
+        })
+    }
+}

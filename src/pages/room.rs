@@ -1,0 +1,80 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::components::name_form::NameForm;
+use crate::components::sentence::Sentence;
+use crate::components::story::Story;
+use crate::components::word_form::WordForm;
+use crate::error::AppError;
+use crate::live_state::LiveRoom;
+use crate::model::RoomPage as RoomData;
+use crate::server_fns::load_room;
+
+/// `/r/{slug}`: the room, rendered on the server with its state, then live in the browser.
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let page = Resource::new(slug, load_room);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Cargando…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(data) => view! { <Room data/> }.into_any(),
+                    Err(error) => view! { <RoomError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RoomError(error: AppError) -> impl IntoView {
+    super::set_status(error.status);
+    let message = if error.status == 404 {
+        "Esta sala no existe. Comprueba el código.".to_owned()
+    } else {
+        format!("No se pudo cargar la sala: {}", error.detail)
+    };
+    view! {
+        <Title text="Sala no encontrada · frase"/>
+        <main class="page narrow">
+            <h1>"Sala no disponible"</h1>
+            <p class="error" role="alert">{message}</p>
+            <p><a href="/">"Volver al inicio"</a></p>
+        </main>
+    }
+}
+
+#[component]
+fn Room(data: RoomData) -> impl IntoView {
+    let live = LiveRoom::new(&data);
+    #[cfg(feature = "hydrate")]
+    crate::live_client::follow(live);
+
+    // A form posted without JavaScript comes back here with `?error=<code>`.
+    let query = use_query_map();
+    let returned_error = query.read_untracked().get("error");
+    let slug = data.state.slug.clone();
+    let title = live.title;
+    view! {
+        <Title text=move || format!("{} · frase", title.get())/>
+        <main class="page room">
+            <header class="room-header">
+                <a class="brand" href="/">"frase"</a>
+                <h1>{move || title.get()}</h1>
+                <p class="room-meta">
+                    <span class="code">"Sala "<strong>{slug.clone()}</strong></span>
+                    <span class="online" aria-label="personas conectadas">
+                        <span id="online">{move || live.online.get()}</span>" conectadas"
+                    </span>
+                </p>
+            </header>
+            <Sentence live/>
+            <WordForm live returned_error/>
+            <NameForm me=data.me.clone()/>
+            <Story live/>
+        </main>
+    }
+}

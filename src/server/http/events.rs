@@ -1,0 +1,96 @@
+//! `GET /api/rooms/{slug}/events`: the live Server-Sent Events of a room (CONTRACT §5).
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue, header};
+use serde::Deserialize;
+
+use super::extract::{Caller, QueryParams, room_slug};
+use crate::error::AppError;
+use crate::server::live::stream::{Snapshot, StreamStart, event_stream};
+use crate::server::state::AppState;
+
+/// How long a browser waits before reconnecting a dropped stream.
+const RETRY: Duration = Duration::from_millis(1000);
+/// A comment line at least this often; the contract asks for one every 15 s at most.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    pub last_event_id: Option<String>,
+}
+
+/// The version to resume after: the `Last-Event-ID` header (what a browser sends when it
+/// reconnects) wins over `?last_event_id=` (what a page passes on its first connection).
+fn last_event_id(headers: &HeaderMap, query: &EventsQuery) -> Result<Option<i64>, AppError> {
+    let raw = match headers.get("last-event-id") {
+        Some(value) => Some(value.to_str().unwrap_or("").to_owned()),
+        None => query.last_event_id.clone(),
+    };
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 0)
+            .map(Some)
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "bad-last-event-id",
+                    format!("Last-Event-ID must be a room version (a whole number), not `{raw}`."),
+                )
+            }),
+    }
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Caller(session): Caller,
+    QueryParams(query): QueryParams<EventsQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let slug = room_slug(&slug)?;
+    let last_event_id = last_event_id(&headers, &query)?;
+    if !state.rooms.exists(&slug).await? {
+        return Err(AppError::not_found(
+            "room-not-found",
+            format!("There is no room `{slug}`."),
+        ));
+    }
+    let rooms = state.rooms.clone();
+    let user = session.user.clone();
+    let snapshot_slug = slug.clone();
+    let snapshot: Snapshot = Box::pin(async move {
+        let room = rooms
+            .room_state(&snapshot_slug, &user)
+            .await
+            .map_err(|error| error.to_string())?;
+        let json = serde_json::to_string(&room).map_err(|error| error.to_string())?;
+        Ok((room.version, json))
+    });
+    let stream = event_stream(
+        state.rooms.hub().clone(),
+        state.rooms.store().clone(),
+        StreamStart {
+            slug: slug.to_string(),
+            last_event_id,
+            retry: RETRY,
+            heartbeat: HEARTBEAT,
+        },
+        snapshot,
+        state.shutdown.clone(),
+    );
+    let mut response = Response::new(Body::from_stream(stream));
+    let response_headers = response.headers_mut();
+    response_headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response_headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}

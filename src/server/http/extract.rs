@@ -1,0 +1,107 @@
+//! Extractors that turn raw request parts into our types, rejecting bad input as problem+json.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use http::StatusCode;
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::domain::RoomSlug;
+use crate::error::AppError;
+use crate::server::session::Session;
+
+/// A JSON request body: 415 without a JSON content type, 413 when too large, 400 when it is not
+/// JSON or not of the expected shape.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "Send the body as JSON, with Content-Type: application/json.",
+            )),
+            Err(JsonRejection::JsonSyntaxError(error)) => Err(AppError::bad_request(
+                "malformed-json",
+                format!("The body is not valid JSON: {}", error.body_text()),
+            )),
+            Err(JsonRejection::JsonDataError(error)) => Err(AppError::bad_request(
+                "malformed-body",
+                format!(
+                    "The body does not have the expected fields: {}",
+                    error.body_text()
+                ),
+            )),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::new(
+                    413,
+                    "body-too-large",
+                    "Content too large",
+                    "The request body is larger than 16 KiB.",
+                ))
+            }
+            Err(rejection) => Err(AppError::bad_request(
+                "malformed-body",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// A query string of the expected shape, or 400.
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(QueryParams(value)),
+            Err(QueryRejection::FailedToDeserializeQueryString(error)) => {
+                Err(AppError::bad_request(
+                    "bad-query",
+                    format!("Bad query string: {}", error.body_text()),
+                ))
+            }
+            Err(rejection) => Err(AppError::bad_request("bad-query", rejection.body_text())),
+        }
+    }
+}
+
+/// The caller's session, put there by the session middleware.
+pub struct Caller(pub Session);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .map(Caller)
+            .ok_or_else(|| {
+                tracing::error!("no session: the session middleware is not installed");
+                AppError::internal()
+            })
+    }
+}
+
+/// A room slug from the path; a malformed one names no room, hence 404.
+pub fn room_slug(raw: &str) -> Result<RoomSlug, AppError> {
+    RoomSlug::parse(raw)
+        .map_err(|_| AppError::not_found("room-not-found", format!("There is no room `{raw}`.")))
+}

@@ -1,0 +1,11 @@
+//! HTTP: the router and the handlers of the JSON API, the event stream, server functions, pages
+//! and static files.
+
+pub mod assets;
+pub mod conditional;
+pub mod events;
+pub mod extract;
+pub mod json_api;
+pub mod problem;
+pub mod router;
+pub mod server_fns;

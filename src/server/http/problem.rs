@@ -1,0 +1,89 @@
+//! Errors as `application/problem+json` (RFC 9457): one conversion from [`AppError`], and a
+//! middleware that turns any other error response under `/api/` (the router's 404 and 405, a
+//! rejected path parameter) into one too.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde_json::json;
+
+use crate::error::AppError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = json!({
+            "type": self.problem_type(),
+            "title": self.title,
+            "status": status.as_u16(),
+            "detail": self.detail,
+            "code": self.code,
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+/// The problem a bare error status stands for.
+fn problem_for_status(status: StatusCode, path: &str) -> AppError {
+    match status {
+        StatusCode::NOT_FOUND => AppError::not_found("not-found", format!("Nothing is at {path}.")),
+        StatusCode::METHOD_NOT_ALLOWED => AppError::new(
+            405,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("{path} does not support this method; the Allow header lists those it does."),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
+            413,
+            "body-too-large",
+            "Content too large",
+            "The request body is larger than 16 KiB.",
+        ),
+        status if status.is_client_error() => AppError::new(
+            status.as_u16(),
+            "bad-request",
+            status.canonical_reason().unwrap_or("Bad request"),
+            "The request could not be understood.",
+        ),
+        _ => AppError::internal(),
+    }
+}
+
+/// Middleware for `/api/`: every error response leaves as problem+json, keeping its status and
+/// headers (such as `Allow`).
+pub async fn problem_responses(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    if !path.starts_with("/api/") || path.starts_with("/api/fn/") {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let problem = problem_for_status(status, &path).into_response();
+    let (problem_parts, body) = problem.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        problem_parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .cloned()
+            .unwrap_or(HeaderValue::from_static(PROBLEM_JSON)),
+    );
+    Response::from_parts(parts, Body::new(body))
+}

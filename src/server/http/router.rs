@@ -1,0 +1,104 @@
+//! The application's routes and layers, built in one place that `serve` and the tests share.
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use http::HeaderMap;
+use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
+use serde::Deserialize;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use super::extract::QueryParams;
+use super::server_fns::app_context;
+use super::{assets, events, json_api, problem, server_fns};
+use crate::app::{App, shell};
+use crate::domain::RoomSlug;
+use crate::error::AppError;
+use crate::server::session::session_layer;
+use crate::server::state::AppState;
+
+/// Request bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    // Server functions are served by our own handler (`server_fns::handle`), which gives errors
+    // their status and answers plain form posts with a 303; keep Leptos from mounting its own.
+    let server_fn_paths = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _method)| path.to_owned())
+        .collect();
+    let routes = generate_route_list_with_exclusions(App, Some(server_fn_paths));
+    let context = app_context(&state);
+    let page_state = state.clone();
+
+    let api = Router::new()
+        .route("/api/rooms/{slug}", get(json_api::get_room))
+        .route(
+            "/api/rooms/{slug}/words",
+            get(json_api::list_words).post(json_api::add_word),
+        )
+        .route("/api/rooms/{slug}/words/{id}", get(json_api::get_word))
+        .route("/api/rooms/{slug}/events", get(events::events))
+        .route("/api/me", get(json_api::get_me).patch(json_api::patch_me))
+        .route(
+            "/api/fn/{*name}",
+            get(server_fns::handle).post(server_fns::handle),
+        )
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .layer(middleware::from_fn(problem::problem_responses));
+
+    Router::new()
+        .merge(api)
+        .route("/healthz", get(json_api::healthz))
+        .route("/join", get(join))
+        .route("/pkg/{*path}", get(assets::pkg))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(move |request: Request| fallback(page_state.clone(), request))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.session.clone(),
+            session_layer,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn api_not_found(request: Request) -> AppError {
+    AppError::not_found(
+        "not-found",
+        format!("Nothing is at {}.", request.uri().path()),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct JoinQuery {
+    code: Option<String>,
+}
+
+/// `GET /join?code=...`: the lobby's "enter a room code" form, which works without JavaScript.
+async fn join(QueryParams(query): QueryParams<JoinQuery>) -> Response {
+    let code = query.code.unwrap_or_default().trim().to_lowercase();
+    match RoomSlug::parse(&code) {
+        Ok(slug) => Redirect::to(&format!("/r/{slug}")).into_response(),
+        Err(_) => Redirect::to("/?error=bad-room-code").into_response(),
+    }
+}
+
+/// Anything no route took: a file of `public/`, or the app's own "not found" page.
+async fn fallback(state: AppState, request: Request) -> Response {
+    let headers: &HeaderMap = request.headers();
+    if let Some(response) = assets::public_file(request.uri().path(), headers) {
+        return response;
+    }
+    let render = leptos_axum::render_app_to_stream_with_context(app_context(&state), {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    });
+    render(request).await.into_response()
+}

@@ -1,0 +1,154 @@
+//! `/api/fn/{name}`: the Leptos server functions the page calls, at stable names.
+//!
+//! Leptos runs the function; this handler fixes up what it answers:
+//! - an error leaves with its own status (a bad argument is a 400, not Leptos' blanket 500);
+//! - a plain HTML form post (JavaScript off, `Accept: text/html`) is answered with a 303 back to
+//!   the page it came from, carrying the error's code in `?error=` for the page to show.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+
+use crate::error::AppError;
+use crate::server::state::AppState;
+
+/// The most a server function's error body can be (they are small JSON objects).
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Leptos context for rendering and server functions: the application state.
+pub fn app_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    let state = state.clone();
+    move || {
+        leptos::prelude::provide_context(state.clone());
+        leptos::prelude::provide_context(state.assets.clone());
+    }
+}
+
+/// A navigation by a plain HTML form, not a `fetch` from the client.
+fn is_form_navigation(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("text/html"))
+}
+
+/// Where to send a form post back to: the path of its `Referer` on this site, without an old
+/// `error` parameter; the lobby when there is none.
+fn back_location(headers: &HeaderMap) -> String {
+    let referer = headers
+        .get(header::REFERER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<Uri>().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok());
+    let Some(referer) = referer else {
+        return "/".to_owned();
+    };
+    if let (Some(authority), Some(host)) = (referer.authority(), host) {
+        if authority.as_str() != host {
+            return "/".to_owned();
+        }
+    }
+    let path = referer.path();
+    if !path.starts_with('/') || path.starts_with("//") || path.starts_with("/api/") {
+        return "/".to_owned();
+    }
+    let query: Vec<&str> = referer
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("error="))
+        .collect();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+fn with_error(location: &str, code: &str) -> String {
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    let separator = if location.contains('?') { '&' } else { '?' };
+    format!("{location}{separator}error={code}")
+}
+
+pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    let form_navigation = is_form_navigation(request.headers());
+    let back = back_location(request.headers());
+    let response = leptos_axum::handle_server_fns_with_context(app_context(&state), request)
+        .await
+        .into_response();
+    let failed = response.headers().contains_key(SERVER_FN_ERROR_HEADER);
+    let (mut parts, body) = response.into_parts();
+    let error = if failed {
+        let bytes = to_bytes(body, ERROR_BODY_LIMIT).await.unwrap_or_default();
+        Some(serde_json::from_slice::<AppError>(&bytes).unwrap_or_else(|_| AppError::internal()))
+    } else if form_navigation {
+        None
+    } else {
+        return Response::from_parts(parts, body);
+    };
+
+    if form_navigation {
+        let location = match &error {
+            Some(error) => with_error(&back, &error.code),
+            None => back,
+        };
+        parts.status = StatusCode::SEE_OTHER;
+        parts.headers.remove(header::CONTENT_TYPE);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.remove(SERVER_FN_ERROR_HEADER);
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            parts.headers.insert(header::LOCATION, location);
+        }
+        return Response::from_parts(parts, Body::empty());
+    }
+    let error = error.unwrap_or_else(AppError::internal);
+    parts.status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = serde_json::to_vec(&error).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(referer: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::REFERER, HeaderValue::from_static(referer));
+        headers.insert(header::HOST, HeaderValue::from_static("localhost:3000"));
+        headers
+    }
+
+    #[test]
+    fn form_posts_go_back_to_their_page_on_this_site() {
+        assert_eq!(
+            back_location(&headers("http://localhost:3000/r/main")),
+            "/r/main"
+        );
+        assert_eq!(
+            back_location(&headers(
+                "http://localhost:3000/r/main?error=word-empty&x=1"
+            )),
+            "/r/main?x=1"
+        );
+        assert_eq!(back_location(&headers("http://evil.example/r/main")), "/");
+        assert_eq!(back_location(&HeaderMap::new()), "/");
+        assert_eq!(
+            with_error("/r/main", "word-too-long"),
+            "/r/main?error=word-too-long"
+        );
+        assert_eq!(with_error("/r/main?x=1", "a<b"), "/r/main?x=1&error=ab");
+    }
+}

@@ -1,0 +1,10 @@
+//! Everything that touches a socket, a file or a database. Server only (feature `ssr`).
+
+pub mod config;
+pub mod http;
+pub mod live;
+pub mod rooms;
+pub mod serve;
+pub mod session;
+pub mod state;
+pub mod store;

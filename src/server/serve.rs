@@ -1,0 +1,222 @@
+//! Running the server: open the database, build the app, listen, print where to open it, and
+//! shut down gracefully on SIGINT/SIGTERM (stop accepting, end event streams, let in-flight
+//! requests finish, close the database).
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::server::config::Settings;
+use crate::server::http::assets::AssetManifest;
+use crate::server::http::router::router;
+use crate::server::live::Hub;
+use crate::server::rooms::Rooms;
+use crate::server::session::{SecretError, SessionConfig, load_or_create_key};
+use crate::server::state::AppState;
+use crate::server::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The application, bound to its address and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    store: Store,
+}
+
+impl Application {
+    /// Opens and migrates the database, loads the secret key and binds the listener.
+    pub async fn build(settings: &Settings) -> Result<Application, ServeError> {
+        let store = Store::open(&settings.storage.database_url).await?;
+        store.migrate().await?;
+        let key = load_or_create_key(settings.secret_key.as_deref(), &settings.storage.data_dir)?;
+        let listener =
+            TcpListener::bind(settings.addr)
+                .await
+                .map_err(|source| ServeError::Bind {
+                    addr: settings.addr,
+                    source,
+                })?;
+        let addr = listener.local_addr()?;
+        let assets = AssetManifest::discover("frase");
+        if !assets.has_client() {
+            tracing::warn!(
+                "the WebAssembly client is not built (no target/site/pkg): pages will not hydrate; \
+                 build with `make build`"
+            );
+        }
+        let state = AppState {
+            rooms: Rooms::new(store.clone(), Arc::new(Hub::new())),
+            session: SessionConfig { key, secure: false },
+            leptos_options: leptos_options(addr),
+            assets: Arc::new(assets),
+            shutdown: CancellationToken::new(),
+        };
+        Ok(Application {
+            listener,
+            router: router(state.clone()),
+            state,
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `stop` completes, then shuts down gracefully.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let shutdown = self.state.shutdown.clone();
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(async move {
+                stop.await;
+                tracing::info!("shutting down: closing event streams, finishing requests");
+                shutdown.cancel();
+            })
+            .await?;
+        self.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn leptos_options(addr: SocketAddr) -> LeptosOptions {
+    let reload_port = std::env::var("LEPTOS_RELOAD_PORT")
+        .ok()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or(3001);
+    LeptosOptions::builder()
+        .output_name("frase")
+        .site_root("target/site")
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .reload_port(reload_port)
+        .hash_files(true)
+        .build()
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}
+
+/// The URLs to open: the local one, and on a wildcard address each LAN address of this machine.
+pub fn urls(addr: SocketAddr) -> Vec<String> {
+    let port = addr.port();
+    let url = |ip: IpAddr| match ip {
+        IpAddr::V4(ip) => format!("http://{ip}:{port}/"),
+        IpAddr::V6(ip) => format!("http://[{ip}]:{port}/"),
+    };
+    if !addr.ip().is_unspecified() {
+        return vec![url(addr.ip())];
+    }
+    let mut urls = vec![format!("http://localhost:{port}/")];
+    let interfaces = if_addrs::get_if_addrs().unwrap_or_default();
+    for interface in interfaces {
+        let ip = interface.ip();
+        let usable = !ip.is_loopback()
+            && match ip {
+                IpAddr::V4(_) => true,
+                // Link-local IPv6 needs a zone id to be typed in; leave those out.
+                IpAddr::V6(v6) => addr.is_ipv6() && (v6.segments()[0] & 0xffc0) != 0xfe80,
+            };
+        if usable {
+            urls.push(url(ip));
+        }
+    }
+    urls
+}
+
+/// `frase serve`.
+pub async fn serve(settings: Settings) -> Result<(), ServeError> {
+    let application = Application::build(&settings).await?;
+    let addr = application.local_addr();
+    tracing::info!(%addr, database = %redact(&settings.storage.database_url), "listening");
+    println!("frase is running. Open it in a browser:");
+    for url in urls(addr) {
+        println!("  {url}");
+    }
+    println!("Press Ctrl-C to stop.");
+    application.run_until(shutdown_signal()).await
+}
+
+/// A database URL without its password, for the log.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_stay_out_of_the_log() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+
+    #[test]
+    fn a_specific_address_is_its_own_url() {
+        let addr: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        assert_eq!(urls(addr), vec!["http://127.0.0.1:3000/".to_owned()]);
+        let any: SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        assert_eq!(urls(any)[0], "http://localhost:3000/");
+    }
+}

@@ -1,0 +1,212 @@
+//! Sessions: who is calling, from a signed cookie.
+//!
+//! A request without a valid session cookie gets a new user id; the response sets the cookie
+//! when the request is one that needs a user (a page, `/api/me`, any write). The cookie holds only
+//! the user id, signed with the server's secret key (HMAC), so it cannot be forged; a cookie
+//! signed with another key (after a key change) is simply not valid and starts a new session.
+
+use std::fmt;
+use std::path::Path;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, Key, SameSite, SignedCookieJar};
+use http::Method;
+
+use crate::domain::DisplayName;
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "frase_session";
+
+/// How long a session lasts without being used.
+const SESSION_DAYS: i64 = 30;
+
+/// A user's id: 32 lowercase hex digits, random.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn generate() -> UserId {
+        UserId(format!("{:032x}", rand::random::<u128>()))
+    }
+
+    /// Accepts only what [`UserId::generate`] makes.
+    pub fn parse(raw: &str) -> Option<UserId> {
+        (raw.len() == 32 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| UserId(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The friendly name a user has until they choose one.
+    pub fn default_name(&self) -> DisplayName {
+        DisplayName::generated(self.0.as_bytes())
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The caller of a request, put in its extensions by [`session_layer`].
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: UserId,
+    /// The cookie was missing or invalid: this user is new.
+    pub fresh: bool,
+}
+
+/// What the session layer needs.
+#[derive(Clone)]
+pub struct SessionConfig {
+    pub key: Key,
+    /// Mark the cookie `Secure` (served over HTTPS).
+    pub secure: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("the secret key must be at least 32 characters long")]
+    TooShort,
+    #[error("cannot read or write the secret key file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The key that signs cookies: from `FRASE_SECRET_KEY` when given, otherwise read from
+/// `DATA_DIR/secret.key`, generated there (owner-only) on first start.
+pub fn load_or_create_key(given: Option<&str>, data_dir: &Path) -> Result<Key, SecretError> {
+    if let Some(secret) = given {
+        if secret.len() < 32 {
+            return Err(SecretError::TooShort);
+        }
+        return Ok(Key::derive_from(secret.as_bytes()));
+    }
+    let path = data_dir.join("secret.key");
+    let io = |source| SecretError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(secret) if secret.trim().len() >= 32 => {
+            return Ok(Key::derive_from(secret.trim().as_bytes()));
+        }
+        Ok(_) => return Err(SecretError::TooShort),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(io(error)),
+    }
+    std::fs::create_dir_all(data_dir).map_err(io)?;
+    let secret = format!(
+        "{:032x}{:032x}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    );
+    write_owner_only(&path, &secret).map_err(io)?;
+    tracing::info!(path = %path.display(), "generated a new secret key");
+    Ok(Key::derive_from(secret.as_bytes()))
+}
+
+#[cfg(unix)]
+fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+/// Whether a request's response should set a new session cookie.
+fn needs_user(request: &Request) -> bool {
+    let path = request.uri().path();
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return true;
+    }
+    !(path.starts_with("/pkg/")
+        || path.starts_with("/api/rooms/")
+        || path == "/healthz"
+        || path == "/metrics"
+        || path.contains('.'))
+}
+
+/// Middleware: resolves the caller's session and sets the cookie for a new one.
+pub async fn session_layer(
+    State(config): State<SessionConfig>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let jar = SignedCookieJar::from_headers(request.headers(), config.key.clone());
+    let existing = jar
+        .get(COOKIE_NAME)
+        .and_then(|cookie| UserId::parse(cookie.value()));
+    let session = match existing {
+        Some(user) => Session { user, fresh: false },
+        None => Session {
+            user: UserId::generate(),
+            fresh: true,
+        },
+    };
+    let set_cookie = session.fresh && needs_user(&request);
+    let user = session.user.clone();
+    request.extensions_mut().insert(session);
+    let response = next.run(request).await;
+    if !set_cookie {
+        return response;
+    }
+    let cookie = Cookie::build((COOKIE_NAME, user.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(config.secure)
+        .max_age(time::Duration::days(SESSION_DAYS));
+    (jar.add(cookie), response).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ids_parse_only_as_generated() {
+        let id = UserId::generate();
+        assert_eq!(UserId::parse(id.as_str()), Some(id));
+        assert_eq!(UserId::parse("not-an-id"), None);
+        assert_eq!(UserId::parse(&"A".repeat(32)), None);
+    }
+
+    #[test]
+    fn the_key_is_generated_once_and_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_or_create_key(None, dir.path()).unwrap();
+        let second = load_or_create_key(None, dir.path()).unwrap();
+        assert_eq!(first.signing(), second.signing());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(matches!(
+            load_or_create_key(Some("short"), dir.path()),
+            Err(SecretError::TooShort)
+        ));
+    }
+}

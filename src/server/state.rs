@@ -1,0 +1,39 @@
+//! What every handler can reach, built once at start.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use tokio_util::sync::CancellationToken;
+
+use crate::server::http::assets::AssetManifest;
+use crate::server::rooms::Rooms;
+use crate::server::session::SessionConfig;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub rooms: Rooms,
+    pub session: SessionConfig,
+    pub leptos_options: LeptosOptions,
+    pub assets: Arc<AssetManifest>,
+    /// Cancelled when the server begins to shut down: event streams end on it.
+    pub shutdown: CancellationToken,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for SessionConfig {
+    fn from_ref(state: &AppState) -> SessionConfig {
+        state.session.clone()
+    }
+}
+
+impl FromRef<AppState> for Rooms {
+    fn from_ref(state: &AppState) -> Rooms {
+        state.rooms.clone()
+    }
+}

@@ -1,0 +1,149 @@
+//! Storage: a SQLite database (WAL) reached through sqlx, with its migrations.
+//!
+//! Reads go through a pool of reader connections. Writes go through exactly one writer
+//! connection ([`Writer`]): SQLite admits one writer at a time anyway, and holding the only writer
+//! from `BEGIN` until the change has been published is what makes every room's changes reach the
+//! live hub in version order (see `server::rooms`).
+
+mod changes;
+mod rooms;
+mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+pub use changes::{ChangeRow, changes_after, insert_change, oldest_change_version};
+pub use rooms::{
+    NewWord, RoomRow, SentenceRow, WordRow, current_sentence, finish_sentence,
+    finished_sentence_count, insert_room, insert_word, last_word_of_sentence, open_sentence, room,
+    set_room_version, story, word_by_id, words_after, words_of_sentence,
+};
+pub use users::{ensure_user, set_user_name, user_name};
+
+/// A read connection or transaction: every query takes one of these.
+pub type Conn = sqlx::SqliteConnection;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL `{0}`: use sqlite://FILE (PostgreSQL support comes later)")]
+    UnsupportedUrl(String),
+    #[error("cannot create the database directory {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The database, opened.
+#[derive(Clone, Debug)]
+pub struct Store {
+    readers: SqlitePool,
+    /// A pool of exactly one connection: the writer.
+    writer: SqlitePool,
+}
+
+/// The one writer connection, held for the length of a write and its publication.
+pub struct Writer {
+    conn: PoolConnection<Sqlite>,
+}
+
+impl Writer {
+    pub async fn begin(&mut self) -> Result<Transaction<'_, Sqlite>, StoreError> {
+        use sqlx::Connection;
+        Ok(self.conn.begin().await?)
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url`. Does not migrate.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a word is on disk before its 201 is sent, even if the machine loses power.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Store { readers, writer })
+    }
+
+    /// Applies the migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("migrations/sqlite")
+            .run(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Answers whether the database responds.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.readers).await?;
+        Ok(())
+    }
+
+    /// Takes the writer connection, waiting for the current write to finish.
+    pub async fn writer(&self) -> Result<Writer, StoreError> {
+        Ok(Writer {
+            conn: self.writer.acquire().await?,
+        })
+    }
+
+    /// A read transaction: every query in it sees one consistent snapshot.
+    pub async fn read(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.readers.begin().await?)
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.readers.close().await;
+    }
+}
+
+/// The current time as stored and sent: RFC 3339, UTC, millisecond precision.
+pub fn now_rfc3339() -> String {
+    use time::format_description::well_known::Rfc3339;
+    let now = time::OffsetDateTime::now_utc();
+    let now = now
+        .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+        .unwrap_or(now);
+    now.format(&Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}

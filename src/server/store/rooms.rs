@@ -1,0 +1,280 @@
+//! Rooms, sentences and words.
+
+use sqlx::Row;
+
+use super::{Conn, StoreError};
+use crate::domain::RoomSettings;
+use crate::model::{StorySentence, UserRef, WordView};
+
+/// A room as stored.
+#[derive(Debug, Clone)]
+pub struct RoomRow {
+    pub slug: String,
+    pub title: String,
+    pub host_id: Option<String>,
+    pub version: i64,
+    pub settings: RoomSettings,
+}
+
+/// The open sentence of a room.
+#[derive(Debug, Clone, Copy)]
+pub struct SentenceRow {
+    pub id: i64,
+}
+
+/// What the turn rule and the next position need to know of a sentence's last word.
+#[derive(Debug, Clone)]
+pub struct WordRow {
+    pub author_id: String,
+    pub position: i64,
+}
+
+const WORD_COLUMNS: &str = "w.id, w.version, w.sentence_id, w.position, w.text, w.ends_sentence, \
+     w.author_id, u.name AS author_name, w.created_at";
+
+fn word_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<WordView, StoreError> {
+    Ok(WordView {
+        id: row.try_get("id")?,
+        version: row.try_get("version")?,
+        sentence_id: row.try_get("sentence_id")?,
+        position: row.try_get("position")?,
+        text: row.try_get("text")?,
+        ends_sentence: row.try_get("ends_sentence")?,
+        author: UserRef {
+            id: row.try_get("author_id")?,
+            name: row.try_get("author_name")?,
+        },
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreError> {
+    let row =
+        sqlx::query("SELECT slug, title, host_id, version, settings FROM rooms WHERE slug = ?")
+            .bind(slug)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(row) = row else { return Ok(None) };
+    let settings: String = row.try_get("settings")?;
+    let settings = serde_json::from_str(&settings)
+        .map_err(|e| StoreError::Corrupt(format!("settings of room {slug}: {e}")))?;
+    Ok(Some(RoomRow {
+        slug: row.try_get("slug")?,
+        title: row.try_get("title")?,
+        host_id: row.try_get("host_id")?,
+        version: row.try_get("version")?,
+        settings,
+    }))
+}
+
+pub async fn insert_room(
+    conn: &mut Conn,
+    slug: &str,
+    title: &str,
+    host_id: &str,
+    settings_json: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO rooms (slug, title, host_id, version, settings, created_at, updated_at) \
+         VALUES (?, ?, ?, 0, ?, ?, ?)",
+    )
+    .bind(slug)
+    .bind(title)
+    .bind(host_id)
+    .bind(settings_json)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_room_version(
+    conn: &mut Conn,
+    slug: &str,
+    version: i64,
+    now: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE rooms SET version = ?, updated_at = ? WHERE slug = ?")
+        .bind(version)
+        .bind(now)
+        .bind(slug)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn current_sentence(conn: &mut Conn, slug: &str) -> Result<SentenceRow, StoreError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM sentences WHERE room_slug = ? AND finished_version IS NULL",
+    )
+    .bind(slug)
+    .fetch_optional(&mut *conn)
+    .await?;
+    id.map(|id| SentenceRow { id })
+        .ok_or_else(|| StoreError::Corrupt(format!("room {slug} has no open sentence")))
+}
+
+pub async fn last_word_of_sentence(
+    conn: &mut Conn,
+    sentence_id: i64,
+) -> Result<Option<WordRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT author_id, position FROM words WHERE sentence_id = ? ORDER BY position DESC LIMIT 1",
+    )
+    .bind(sentence_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|row| {
+        Ok(WordRow {
+            author_id: row.try_get("author_id")?,
+            position: row.try_get("position")?,
+        })
+    })
+    .transpose()
+}
+
+/// The fields of a new word; the caller has checked it against the domain rules.
+pub struct NewWord<'a> {
+    pub room_slug: &'a str,
+    pub sentence_id: i64,
+    pub position: i64,
+    pub version: i64,
+    pub text: &'a str,
+    pub ends_sentence: bool,
+    pub author_id: &'a str,
+    pub created_at: &'a str,
+}
+
+pub async fn insert_word(conn: &mut Conn, word: NewWord<'_>) -> Result<WordView, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO words (room_slug, sentence_id, position, version, text, ends_sentence, author_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(word.room_slug)
+    .bind(word.sentence_id)
+    .bind(word.position)
+    .bind(word.version)
+    .bind(word.text)
+    .bind(word.ends_sentence)
+    .bind(word.author_id)
+    .bind(word.created_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    word_by_id(conn, word.room_slug, id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("word {id} vanished after insert")))
+}
+
+pub async fn word_by_id(
+    conn: &mut Conn,
+    slug: &str,
+    id: i64,
+) -> Result<Option<WordView>, StoreError> {
+    let sql = format!(
+        "SELECT {WORD_COLUMNS} FROM words w JOIN users u ON u.id = w.author_id \
+         WHERE w.room_slug = ? AND w.id = ?"
+    );
+    let row = sqlx::query(&sql)
+        .bind(slug)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(word_from_row).transpose()
+}
+
+pub async fn words_of_sentence(
+    conn: &mut Conn,
+    sentence_id: i64,
+) -> Result<Vec<WordView>, StoreError> {
+    let sql = format!(
+        "SELECT {WORD_COLUMNS} FROM words w JOIN users u ON u.id = w.author_id \
+         WHERE w.sentence_id = ? ORDER BY w.position"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(sentence_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(word_from_row).collect()
+}
+
+/// Words of a room with a version above `after`, in version order, at most `limit`.
+pub async fn words_after(
+    conn: &mut Conn,
+    slug: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<WordView>, StoreError> {
+    let sql = format!(
+        "SELECT {WORD_COLUMNS} FROM words w JOIN users u ON u.id = w.author_id \
+         WHERE w.room_slug = ? AND w.version > ? ORDER BY w.version LIMIT ?"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(slug)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(word_from_row).collect()
+}
+
+/// Closes the open sentence at `version` with its display text, and opens the next one.
+pub async fn finish_sentence(
+    conn: &mut Conn,
+    slug: &str,
+    sentence_id: i64,
+    text: &str,
+    version: i64,
+    now: &str,
+) -> Result<SentenceRow, StoreError> {
+    sqlx::query(
+        "UPDATE sentences SET finished_version = ?, finished_at = ?, text = ? WHERE id = ?",
+    )
+    .bind(version)
+    .bind(now)
+    .bind(text)
+    .bind(sentence_id)
+    .execute(&mut *conn)
+    .await?;
+    open_sentence(conn, slug).await
+}
+
+pub async fn open_sentence(conn: &mut Conn, slug: &str) -> Result<SentenceRow, StoreError> {
+    let id: i64 = sqlx::query_scalar("INSERT INTO sentences (room_slug) VALUES (?) RETURNING id")
+        .bind(slug)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(SentenceRow { id })
+}
+
+pub async fn finished_sentence_count(conn: &mut Conn, slug: &str) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sentences WHERE room_slug = ? AND finished_version IS NOT NULL",
+    )
+    .bind(slug)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The finished sentences of a room, oldest first.
+pub async fn story(conn: &mut Conn, slug: &str) -> Result<Vec<StorySentence>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, text, finished_version FROM sentences \
+         WHERE room_slug = ? AND finished_version IS NOT NULL ORDER BY finished_version",
+    )
+    .bind(slug)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(StorySentence {
+                sentence_id: row.try_get("id")?,
+                text: row
+                    .try_get::<Option<String>, _>("text")?
+                    .unwrap_or_default(),
+                version: row.try_get("finished_version")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,665 @@
+//! The JSON API, server functions and pages, against the real server.
+
+mod common;
+
+use common::{TestApp, free_settings, user};
+use serde_json::{Value, json};
+
+async fn version_of(client: &reqwest::Client, app: &TestApp, room: &str) -> i64 {
+    let state: Value = client
+        .get(app.url(&format!("/api/rooms/{room}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    state["version"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_word_is_added_and_can_be_read_back() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let response = client
+        .post(app.url("/api/rooms/main/words"))
+        .json(&json!({ "text": "  Hola " }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let word: Value = response.json().await.unwrap();
+    assert_eq!(word["text"], "Hola");
+    assert_eq!(word["version"], 1);
+    assert_eq!(word["position"], 0);
+    assert_eq!(word["ends_sentence"], false);
+    assert_eq!(location, format!("/api/rooms/main/words/{}", word["id"]));
+    assert!(word["author"]["name"].as_str().unwrap().len() > 3);
+    assert!(word["created_at"].as_str().unwrap().ends_with('Z'));
+
+    let fetched: Value = client
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched, word);
+    let listed: Value = client
+        .get(app.url("/api/rooms/main/words?after=0"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["words"], json!([word]));
+    let none: Value = client
+        .get(app.url("/api/rooms/main/words?after=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["words"], json!([]));
+    let state: Value = client
+        .get(app.url("/api/rooms/main"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["version"], 1);
+    assert_eq!(state["sentence"]["words"][0]["text"], "Hola");
+    assert_eq!(state["host"], false);
+}
+
+#[tokio::test]
+async fn a_closing_word_ends_the_sentence() {
+    let app = TestApp::spawn().await;
+    let (ana, bea) = (user(), user());
+    for (client, text) in [(&ana, "hola"), (&bea, "mundo"), (&ana, "cruel.")] {
+        let response = client
+            .post(app.url("/api/rooms/main/words"))
+            .json(&json!({ "text": text }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "adding {text}");
+    }
+    let state: Value = ana
+        .get(app.url("/api/rooms/main"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["finished_sentences"], 1);
+    assert_eq!(state["sentence"]["words"], json!([]));
+    let story = app
+        .app_state
+        .rooms
+        .story(&frase::domain::RoomSlug::main())
+        .await
+        .unwrap();
+    assert_eq!(story.len(), 1);
+    assert_eq!(story[0].text, "Hola mundo cruel.");
+}
+
+#[tokio::test]
+async fn the_turn_rule_refuses_a_second_word_in_a_row() {
+    let app = TestApp::spawn().await;
+    let ana = user();
+    let add = |text: &'static str| {
+        ana.post(app.url("/api/rooms/main/words"))
+            .json(&json!({ "text": text }))
+            .send()
+    };
+    assert_eq!(add("uno").await.unwrap().status(), 201);
+    let refused = add("dos").await.unwrap();
+    assert_eq!(refused.status(), 409);
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "double-turn");
+    assert_eq!(version_of(&ana, &app, "main").await, 1);
+}
+
+#[tokio::test]
+async fn the_room_state_answers_304_to_its_own_etag() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let first = client.get(app.url("/api/rooms/main")).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"'), "strong ETag: {etag}");
+
+    let again = client
+        .get(app.url("/api/rooms/main"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    assert_eq!(again.headers()["cache-control"], "no-cache");
+    assert!(again.bytes().await.unwrap().is_empty(), "304 has no body");
+
+    // A change makes the old tag stale.
+    client
+        .post(app.url("/api/rooms/main/words"))
+        .json(&json!({ "text": "cambio" }))
+        .send()
+        .await
+        .unwrap();
+    let changed = client
+        .get(app.url("/api/rooms/main"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"], etag.as_str());
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_refused_with_412() {
+    let app = TestApp::spawn().await;
+    app.create_room("libre", free_settings()).await;
+    let client = user();
+    let etag = client
+        .get(app.url("/api/rooms/libre"))
+        .send()
+        .await
+        .unwrap()
+        .headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let add = |text: &'static str| {
+        client
+            .post(app.url("/api/rooms/libre/words"))
+            .header("If-Match", &etag)
+            .json(&json!({ "text": text }))
+            .send()
+    };
+    assert_eq!(add("primera").await.unwrap().status(), 201);
+    let stale = add("segunda").await.unwrap();
+    assert_eq!(stale.status(), 412);
+    assert_eq!(stale.headers()["content-type"], "application/problem+json");
+    assert_eq!(version_of(&client, &app, "libre").await, 1);
+}
+
+/// Every kind of bad input gets its 4xx as problem+json, and nothing is stored.
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let post_json = |room: &str, body: Value| {
+        client
+            .post(app.url(&format!("/api/rooms/{room}/words")))
+            .json(&body)
+            .send()
+    };
+    let cases: Vec<(&str, reqwest::Response, u16, &str)> = vec![
+        (
+            "empty",
+            post_json("main", json!({"text": ""})).await.unwrap(),
+            422,
+            "word-empty",
+        ),
+        (
+            "blank",
+            post_json("main", json!({"text": "   "})).await.unwrap(),
+            422,
+            "word-empty",
+        ),
+        (
+            "two words",
+            post_json("main", json!({"text": "dos palabras"}))
+                .await
+                .unwrap(),
+            422,
+            "word-multiple-tokens",
+        ),
+        (
+            "33 characters",
+            post_json("main", json!({"text": "a".repeat(33)}))
+                .await
+                .unwrap(),
+            422,
+            "word-too-long",
+        ),
+        (
+            "control character",
+            post_json("main", json!({"text": "a\u{7}b"})).await.unwrap(),
+            422,
+            "word-control-character",
+        ),
+        (
+            "markup",
+            post_json("main", json!({"text": "<b>"})).await.unwrap(),
+            422,
+            "word-markup",
+        ),
+        (
+            "no text field",
+            post_json("main", json!({"word": "hola"})).await.unwrap(),
+            400,
+            "malformed-body",
+        ),
+        (
+            "text not a string",
+            post_json("main", json!({"text": 5})).await.unwrap(),
+            400,
+            "malformed-body",
+        ),
+        (
+            "invalid JSON",
+            client
+                .post(app.url("/api/rooms/main/words"))
+                .header("content-type", "application/json")
+                .body("{\"text\": ")
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "malformed-json",
+        ),
+        (
+            "wrong content type",
+            client
+                .post(app.url("/api/rooms/main/words"))
+                .header("content-type", "text/plain")
+                .body("hola")
+                .send()
+                .await
+                .unwrap(),
+            415,
+            "unsupported-media-type",
+        ),
+        (
+            "too large",
+            client
+                .post(app.url("/api/rooms/main/words"))
+                .header("content-type", "application/json")
+                .body(format!("{{\"text\": \"{}\"}}", "a".repeat(20_000)))
+                .send()
+                .await
+                .unwrap(),
+            413,
+            "body-too-large",
+        ),
+        (
+            "unknown room",
+            post_json("no-such-room", json!({"text": "hola"}))
+                .await
+                .unwrap(),
+            404,
+            "room-not-found",
+        ),
+        (
+            "malformed room",
+            post_json("No_Such", json!({"text": "hola"})).await.unwrap(),
+            404,
+            "room-not-found",
+        ),
+    ];
+    for (case, response, status, code) in cases {
+        assert_eq!(response.status().as_u16(), status, "{case}: status");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{case}: content type"
+        );
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["status"], status, "{case}: problem status");
+        assert_eq!(problem["code"], code, "{case}: problem code");
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("urn:frase:problem:"),
+            "{case}: type"
+        );
+        assert!(
+            !problem["title"].as_str().unwrap().is_empty(),
+            "{case}: title"
+        );
+        assert!(
+            !problem["detail"].as_str().unwrap().is_empty(),
+            "{case}: detail"
+        );
+    }
+    assert_eq!(
+        version_of(&client, &app, "main").await,
+        0,
+        "nothing was stored"
+    );
+    let words: Value = client
+        .get(app.url("/api/rooms/main/words"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(words["words"], json!([]));
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_are_problems_too() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let missing = client
+        .get(app.url("/api/rooms/main/words/999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
+    let not_a_number = client
+        .get(app.url("/api/rooms/main/words/abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_number.status(), 404);
+    let nowhere = client.get(app.url("/api/nothing")).send().await.unwrap();
+    assert_eq!(nowhere.status(), 404);
+    assert_eq!(
+        nowhere.headers()["content-type"],
+        "application/problem+json"
+    );
+    let wrong_method = client
+        .delete(app.url("/api/rooms/main/words"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(
+        wrong_method.headers()["content-type"],
+        "application/problem+json"
+    );
+    let allow = wrong_method.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(
+        allow.contains("GET") && allow.contains("POST"),
+        "Allow: {allow}"
+    );
+    let bad_query = client
+        .get(app.url("/api/rooms/main/words?after=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_query.status(), 400);
+    assert_eq!(
+        bad_query.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+#[tokio::test]
+async fn me_has_a_generated_name_that_can_be_changed() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let first = client.get(app.url("/api/me")).send().await.unwrap();
+    let cookie = first.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("frase_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    let me: Value = first.json().await.unwrap();
+    assert_eq!(me["id"].as_str().unwrap().len(), 32);
+    let again: Value = client
+        .get(app.url("/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, me, "the cookie keeps the same user");
+
+    let renamed = client
+        .patch(app.url("/api/me"))
+        .json(&json!({ "name": "  Ana   Belén " }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    let renamed: Value = renamed.json().await.unwrap();
+    assert_eq!(renamed["name"], "Ana Belén");
+    let bad = client
+        .patch(app.url("/api/me"))
+        .json(&json!({ "name": "<script>" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let word: Value = client
+        .post(app.url("/api/rooms/main/words"))
+        .json(&json!({ "text": "hola" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        word["author"],
+        json!({ "id": me["id"], "name": "Ana Belén" })
+    );
+}
+
+#[tokio::test]
+async fn a_forged_cookie_is_a_new_session() {
+    let app = TestApp::spawn().await;
+    let response = reqwest::Client::new()
+        .get(app.url("/api/me"))
+        .header("cookie", format!("frase_session={}", "a".repeat(32)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers().contains_key("set-cookie"),
+        "a new session is issued"
+    );
+    let me: Value = response.json().await.unwrap();
+    assert_ne!(me["id"], "a".repeat(32));
+}
+
+#[tokio::test]
+async fn healthz_answers_when_the_database_does() {
+    let app = TestApp::spawn().await;
+    let response = user().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "status": "ok" })
+    );
+}
+
+#[tokio::test]
+async fn the_add_word_server_function_answers_json() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let response = client
+        .post(app.url("/api/fn/add_word"))
+        .header("accept", "application/json")
+        .form(&[("room", "main"), ("text", "hola")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let word: Value = response.json().await.unwrap();
+    assert_eq!(word["text"], "hola");
+    assert_eq!(word["version"], 1);
+
+    let refused = client
+        .post(app.url("/api/fn/add_word"))
+        .header("accept", "application/json")
+        .form(&[("room", "main"), ("text", "<b>")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let error: Value = refused.json().await.unwrap();
+    assert_eq!(error["code"], "word-markup");
+
+    let missing_argument = client
+        .post(app.url("/api/fn/add_word"))
+        .header("accept", "application/json")
+        .form(&[("room", "main")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing_argument.status(), 400);
+    assert_eq!(version_of(&client, &app, "main").await, 1);
+}
+
+/// JavaScript off: the form posts to the server function and is sent back with a 303.
+#[tokio::test]
+async fn a_plain_form_post_is_redirected_back_to_the_room() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let page = app.url("/r/main");
+    let post = |text: &'static str| {
+        client
+            .post(app.url("/api/fn/add_word"))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", &page)
+            .form(&[("room", "main"), ("text", text)])
+            .send()
+    };
+    let accepted = post("hola").await.unwrap();
+    assert_eq!(accepted.status(), 303);
+    assert_eq!(accepted.headers()["location"], "/r/main");
+    let refused = post("dos palabras").await.unwrap();
+    assert_eq!(refused.status(), 303);
+    assert_eq!(
+        refused.headers()["location"],
+        "/r/main?error=word-multiple-tokens"
+    );
+    assert_eq!(version_of(&client, &app, "main").await, 1);
+
+    // The page it lands on says what went wrong.
+    let html = client
+        .get(app.url("/r/main?error=word-multiple-tokens"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(html.status(), 200);
+    let html = html.text().await.unwrap();
+    assert!(
+        html.contains("Solo una palabra"),
+        "the error is shown on the page"
+    );
+}
+
+#[tokio::test]
+async fn the_room_page_is_rendered_on_the_server_with_its_hooks() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    client
+        .post(app.url("/api/rooms/main/words"))
+        .json(&json!({ "text": "¿qué" }))
+        .send()
+        .await
+        .unwrap();
+    let response = client.get(app.url("/r/main")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = response.text().await.unwrap();
+    for hook in [
+        "id=\"sentence\"",
+        "id=\"word-form\"",
+        "name=\"text\"",
+        "id=\"story\"",
+        "id=\"online\"",
+    ] {
+        assert!(html.contains(hook), "page has {hook}");
+    }
+    assert!(
+        html.contains("data-version=\"1\""),
+        "words carry their version"
+    );
+    assert!(
+        html.contains("¿Qué"),
+        "the first word is capitalised for display"
+    );
+    assert!(
+        html.contains("action=\"/api/fn/add_word\""),
+        "the form posts to the server function"
+    );
+
+    let missing = client.get(app.url("/r/no-such-room")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("no existe"));
+    let lobby = client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(lobby.status(), 200);
+    assert!(lobby.text().await.unwrap().contains("href=\"/r/main\""));
+    let nowhere = client.get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(nowhere.status(), 404);
+}
+
+#[tokio::test]
+async fn a_hostile_word_is_escaped_in_the_page() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    // Quotes are allowed punctuation: the page must escape them as text.
+    let response = client
+        .post(app.url("/api/rooms/main/words"))
+        .json(&json!({ "text": "\"hola\"" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let html = client
+        .get(app.url("/r/main"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("<b>"));
+    assert!(
+        html.contains("&quot;Hola&quot;") || html.contains("\"Hola\""),
+        "shown as text"
+    );
+}
+
+#[tokio::test]
+async fn the_join_form_goes_to_the_room() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let go = client
+        .get(app.url("/join?code=%20Main%20"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(go.status(), 303);
+    assert_eq!(go.headers()["location"], "/r/main");
+    let bad = client
+        .get(app.url("/join?code=%3Cx%3E"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 303);
+    assert_eq!(bad.headers()["location"], "/?error=bad-room-code");
+}

@@ -1,0 +1,247 @@
+//! Test helpers: the real server on a free port with a fresh database, clients with their own
+//! sessions, and a plain streaming reader of Server-Sent Events.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use frase::domain::{RoomSettings, RoomSlug};
+use frase::server::config::{Settings, Storage};
+use frase::server::serve::Application;
+use frase::server::session::UserId;
+use futures::StreamExt;
+use tokio::sync::oneshot;
+
+/// A running server, stopped when dropped.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub app_state: frase::server::state::AppState,
+    pub data_dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let settings = Settings {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            storage: Storage {
+                data_dir: data_dir.path().to_path_buf(),
+                database_url: format!("sqlite://{}", data_dir.path().join("frase.db").display()),
+            },
+            secret_key: None,
+        };
+        let application = Application::build(&settings).await.expect("app builds");
+        let addr = application.local_addr();
+        let app_state = application.state().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            application
+                .run_until(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("server runs");
+        });
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            app_state,
+            data_dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates a room directly through the service (the JSON API for rooms comes later).
+    pub async fn create_room(&self, slug: &str, settings: RoomSettings) {
+        self.app_state
+            .rooms
+            .create_room(
+                &RoomSlug::parse(slug).unwrap(),
+                slug,
+                &UserId::generate(),
+                &settings,
+            )
+            .await
+            .expect("room created");
+    }
+
+    /// Stops the server gracefully and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+    }
+}
+
+/// A client with its own cookie jar: its own session, so its own user.
+pub fn user() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Settings with the turn rule off, so one user may add consecutive words.
+pub fn free_settings() -> RoomSettings {
+    RoomSettings {
+        no_double_turn: false,
+        ..RoomSettings::default()
+    }
+}
+
+/// One parsed Server-Sent Event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: Option<i64>,
+    pub event: String,
+    pub data: String,
+}
+
+/// Reads events from a `text/event-stream` body, line by line.
+pub struct EventReader {
+    stream: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: Vec<u8>,
+    pub retry: Option<u64>,
+}
+
+impl EventReader {
+    pub async fn open(
+        client: &reqwest::Client,
+        url: &str,
+        last_event_id: Option<i64>,
+    ) -> EventReader {
+        let mut request = client.get(url);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        let response = request.send().await.expect("stream opens");
+        assert_eq!(response.status(), 200, "event stream status");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/event-stream",
+            "event stream content type"
+        );
+        EventReader {
+            stream: response.bytes_stream().boxed(),
+            buffer: Vec::new(),
+            retry: None,
+        }
+    }
+
+    /// The next event (comments and `retry:` lines are consumed on the way).
+    pub async fn next(&mut self, within: Duration) -> Option<Event> {
+        tokio::time::timeout(within, self.next_event())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    async fn next_event(&mut self) -> Option<Event> {
+        loop {
+            if let Some(end) = find_frame_end(&self.buffer) {
+                let frame: Vec<u8> = self.buffer.drain(..end + 2).collect();
+                let text = String::from_utf8(frame).expect("utf-8 frame");
+                let mut event = Event {
+                    id: None,
+                    event: "message".into(),
+                    data: String::new(),
+                };
+                let mut has_data = false;
+                for line in text.lines() {
+                    if line.starts_with(':') || line.is_empty() {
+                        continue;
+                    }
+                    let (field, value) = line.split_once(':').unwrap_or((line, ""));
+                    let value = value.strip_prefix(' ').unwrap_or(value);
+                    match field {
+                        "id" => event.id = value.parse().ok(),
+                        "event" => event.event = value.to_owned(),
+                        "data" => {
+                            if has_data {
+                                event.data.push('\n');
+                            }
+                            event.data.push_str(value);
+                            has_data = true;
+                        }
+                        "retry" => self.retry = value.parse().ok(),
+                        _ => {}
+                    }
+                }
+                if has_data {
+                    return Some(event);
+                }
+                continue;
+            }
+            match self.stream.next().await {
+                Some(Ok(chunk)) => self.buffer.extend_from_slice(&chunk),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Reads until a `word` event with this version has arrived; returns the word events seen.
+    pub async fn words_until(
+        &mut self,
+        version: i64,
+        within: Duration,
+    ) -> Vec<(i64, serde_json::Value)> {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut words = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Some(event) = self.next(left).await else {
+                panic!(
+                    "stream ended or timed out waiting for version {version}; got {} words",
+                    words.len()
+                );
+            };
+            if event.event == "word" {
+                let id = event.id.expect("word events have an id");
+                words.push((id, serde_json::from_str(&event.data).expect("word JSON")));
+                if id >= version {
+                    return words;
+                }
+            }
+        }
+    }
+}
+
+fn find_frame_end(buffer: &[u8]) -> Option<usize> {
+    buffer.windows(2).position(|pair| pair == b"\n\n")
+}
+
+/// The path of the built `frase` binary (for tests that need a separate process).
+pub fn frase_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_frase"))
+}
+
+/// Waits until `condition` holds, polling; panics after `within`.
+pub async fn eventually<F, Fut>(within: Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}

@@ -1,0 +1,272 @@
+//! Live events: snapshot, live changes in order, resume after Last-Event-ID, under concurrency.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::{EventReader, TestApp, free_settings, user};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn add(client: &reqwest::Client, app: &TestApp, room: &str, text: &str) -> reqwest::Response {
+    client
+        .post(app.url(&format!("/api/rooms/{room}/words")))
+        .json(&json!({ "text": text }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_stream_opens_with_retry_a_snapshot_and_presence() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    assert_eq!(add(&client, &app, "main", "hola").await.status(), 201);
+
+    let response = client
+        .get(app.url("/api/rooms/main/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    assert_eq!(response.headers()["x-accel-buffering"], "no");
+    assert!(
+        response.headers().get("content-encoding").is_none(),
+        "never compressed"
+    );
+    drop(response);
+
+    let mut events = EventReader::open(&client, &app.url("/api/rooms/main/events"), None).await;
+    let snapshot = events.next(WAIT).await.expect("snapshot");
+    assert_eq!(events.retry, Some(1000));
+    assert_eq!(snapshot.event, "snapshot");
+    assert_eq!(snapshot.id, Some(1));
+    let state: Value = serde_json::from_str(&snapshot.data).unwrap();
+    assert_eq!(state["version"], 1);
+    assert_eq!(state["sentence"]["words"][0]["text"], "hola");
+    let presence = events.next(WAIT).await.expect("presence");
+    assert_eq!(presence.event, "presence");
+    assert_eq!(presence.id, None);
+    assert_eq!(
+        serde_json::from_str::<Value>(&presence.data).unwrap()["online"],
+        1
+    );
+
+    // A second viewer shows up in the first one's presence.
+    let _other = EventReader::open(&user(), &app.url("/api/rooms/main/events"), None).await;
+    let presence = events.next(WAIT).await.expect("presence update");
+    assert_eq!(
+        serde_json::from_str::<Value>(&presence.data).unwrap()["online"],
+        2
+    );
+
+    // And a word arrives live, as the word JSON with its version as id.
+    let other = user();
+    let word: Value = add(&other, &app, "main", "mundo")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let live = events.words_until(2, WAIT).await;
+    assert_eq!(live, vec![(2, word)]);
+}
+
+#[tokio::test]
+async fn streams_of_unknown_rooms_and_bad_ids_are_refused() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let missing = client
+        .get(app.url("/api/rooms/nope/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
+    let bad = client
+        .get(app.url("/api/rooms/main/events"))
+        .header("Last-Event-ID", "yesterday")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn a_last_event_id_from_the_future_gets_a_snapshot() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let mut events = EventReader::open(&client, &app.url("/api/rooms/main/events"), Some(99)).await;
+    let first = events.next(WAIT).await.unwrap();
+    assert_eq!(first.event, "snapshot");
+    assert_eq!(first.id, Some(0));
+    // The query parameter works the same as the header.
+    let mut events = EventReader::open(
+        &client,
+        &app.url("/api/rooms/main/events?last_event_id=0"),
+        None,
+    )
+    .await;
+    let first = events.next(WAIT).await.unwrap();
+    assert_eq!(
+        first.event, "presence",
+        "a replay from 0 of an empty room sends no snapshot"
+    );
+}
+
+/// Acceptance 5: 20 writers × 50 words on one room; exactly 1000 stored with versions 1..=1000,
+/// and a subscriber connected throughout receives each once, in version order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_get_distinct_gap_free_versions() {
+    let app = TestApp::spawn().await;
+    app.create_room("carrera", free_settings()).await;
+    let watcher = user();
+    let mut events = EventReader::open(&watcher, &app.url("/api/rooms/carrera/events"), None).await;
+    assert_eq!(events.next(WAIT).await.unwrap().event, "snapshot");
+
+    let writers: Vec<_> = (0..20)
+        .map(|task| {
+            let url = app.url("/api/rooms/carrera/words");
+            tokio::spawn(async move {
+                let client = user();
+                for i in 0..50 {
+                    let response = client
+                        .post(&url)
+                        .json(&json!({ "text": format!("t{task}w{i}") }))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status(), 201, "task {task} word {i}");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    let received = events.words_until(1000, Duration::from_secs(60)).await;
+    let versions: Vec<i64> = received.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        versions,
+        (1..=1000).collect::<Vec<_>>(),
+        "each once, in order"
+    );
+    for (id, word) in &received {
+        assert_eq!(word["version"].as_i64(), Some(*id));
+    }
+
+    let mut stored = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: Value = watcher
+            .get(app.url(&format!("/api/rooms/carrera/words?after={after}&limit=500")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let words = page["words"].as_array().unwrap().clone();
+        if words.is_empty() {
+            break;
+        }
+        after = words.last().unwrap()["version"].as_i64().unwrap();
+        stored.extend(words);
+    }
+    assert_eq!(stored.len(), 1000);
+    let stored_versions: Vec<i64> = stored
+        .iter()
+        .map(|w| w["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(stored_versions, (1..=1000).collect::<Vec<_>>());
+    let texts: BTreeSet<&str> = stored.iter().map(|w| w["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 1000, "every word once");
+    // Positions restart with each sentence (40 words at most) and have no gaps.
+    let positions_ok = stored.windows(2).all(|pair| {
+        let (a, b) = (&pair[0], &pair[1]);
+        if a["sentence_id"] == b["sentence_id"] {
+            b["position"].as_i64() == a["position"].as_i64().map(|p| p + 1)
+        } else {
+            a["ends_sentence"] == true && b["position"] == 0
+        }
+    });
+    assert!(positions_ok, "positions are gap-free within each sentence");
+}
+
+/// Acceptance 6: a subscriber that leaves after version V and comes back with
+/// `Last-Event-ID: V` while words keep arriving gets exactly the words after V, none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reconnecting_subscriber_resumes_exactly_after_its_last_event() {
+    let app = TestApp::spawn().await;
+    app.create_room("resumen", free_settings()).await;
+    let url = app.url("/api/rooms/resumen/events");
+    let watcher = user();
+    let mut events = EventReader::open(&watcher, &url, None).await;
+    assert_eq!(events.next(WAIT).await.unwrap().event, "snapshot");
+
+    const TOTAL: i64 = 300;
+    let writer_url = app.url("/api/rooms/resumen/words");
+    let writer = tokio::spawn(async move {
+        let client = user();
+        for i in 0..TOTAL {
+            let response = client
+                .post(&writer_url)
+                .json(&json!({ "text": format!("p{i}") }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201);
+            if i % 20 == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    });
+
+    let before = events.words_until(40, WAIT).await;
+    let last_seen = before.last().unwrap().0;
+    drop(events); // disconnect while the writer goes on
+
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut resumed = EventReader::open(&watcher, &url, Some(last_seen)).await;
+    let after = resumed.words_until(TOTAL, Duration::from_secs(60)).await;
+    writer.await.unwrap();
+
+    let versions: Vec<i64> = after.iter().map(|(id, _)| *id).collect();
+    assert_eq!(versions, (last_seen + 1..=TOTAL).collect::<Vec<_>>());
+    let all: Vec<i64> = before
+        .iter()
+        .chain(after.iter())
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(
+        all,
+        (1..=TOTAL).collect::<Vec<_>>(),
+        "together: every word exactly once"
+    );
+}
+
+#[tokio::test]
+async fn streams_end_when_the_server_shuts_down() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let mut events = EventReader::open(&client, &app.url("/api/rooms/main/events"), None).await;
+    assert_eq!(events.next(WAIT).await.unwrap().event, "snapshot");
+    let stopping = tokio::spawn(app.stop());
+    // The stream closes (no more events) instead of holding the shutdown up.
+    loop {
+        match events.next(Duration::from_secs(10)).await {
+            Some(event) if event.event == "presence" => continue,
+            Some(other) => panic!("unexpected {other:?}"),
+            None => break,
+        }
+    }
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("shutdown finishes")
+        .unwrap();
+}
