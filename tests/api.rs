@@ -663,3 +663,56 @@ async fn the_join_form_goes_to_the_room() {
     assert_eq!(bad.status(), 303);
     assert_eq!(bad.headers()["location"], "/?error=bad-room-code");
 }
+
+#[tokio::test]
+async fn a_created_room_has_a_code_and_its_creator_as_host() {
+    let app = TestApp::spawn().await;
+    let host = user();
+    let response = host
+        .post(app.url("/api/rooms"))
+        .json(&json!({ "title": "Clase 3ºB", "settings": { "no_double_turn": false } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let state: Value = response.json().await.unwrap();
+    let slug = state["slug"].as_str().unwrap();
+    assert_eq!(location, format!("/api/rooms/{slug}"));
+    assert_eq!(slug.len(), 6);
+    assert_eq!(state["title"], "Clase 3ºB");
+    assert_eq!(state["host"], true);
+    assert_eq!(state["settings"]["no_double_turn"], false);
+    assert_eq!(
+        state["settings"]["max_word_length"], 32,
+        "omitted settings take defaults"
+    );
+    let guest: Value = user()
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(guest["host"], false);
+
+    let bad = host
+        .post(app.url("/api/rooms"))
+        .json(&json!({ "settings": { "max_word_length": 0 } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.headers()["content-type"], "application/problem+json");
+    let untitled: Value = host
+        .post(app.url("/api/rooms"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(untitled["title"], untitled["slug"]);
+}

@@ -55,7 +55,7 @@ CREATE TABLE changes (
 
 -- Room `main` always exists; it has no host.
 INSERT INTO rooms (slug, title, host_id, version, settings, created_at, updated_at)
-VALUES ('main', 'frase', NULL, 0,
+VALUES ('main', 'Sala principal', NULL, 0,
         '{"max_word_length":32,"max_sentence_words":40,"no_double_turn":true,"locked":false,"mode":"open","turn_seconds":30}',
         strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
 INSERT INTO sentences (room_slug) VALUES ('main');

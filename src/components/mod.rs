@@ -26,3 +26,38 @@ pub fn error_message(code: &str, max_word_length: u32) -> String {
         _ => "Algo salió mal; la palabra no se añadió.".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::error_message;
+    use crate::domain::{NameError, WordError};
+    use crate::error::AppError;
+
+    const FALLBACK: &str = "Algo salió mal; la palabra no se añadió.";
+
+    #[test]
+    fn every_word_and_name_error_has_its_own_message() {
+        let word_errors = [
+            WordError::Empty,
+            WordError::MultipleTokens,
+            WordError::TooLong { max: 32, len: 33 },
+            WordError::ControlCharacter,
+            WordError::Markup { ch: '<' },
+            WordError::InvalidCharacter { ch: '%' },
+            WordError::MisplacedPunctuation,
+        ];
+        for error in word_errors {
+            let code = AppError::from(error.clone()).code;
+            assert_ne!(error_message(&code, 32), FALLBACK, "{error:?} ({code})");
+        }
+        for error in [
+            NameError::Empty,
+            NameError::ControlCharacter,
+            NameError::Markup { ch: '<' },
+        ] {
+            let code = AppError::from(error.clone()).code;
+            assert_ne!(error_message(&code, 32), FALLBACK, "{error:?} ({code})");
+        }
+        assert!(error_message("word-too-long", 20).contains("20"));
+    }
+}

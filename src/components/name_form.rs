@@ -3,6 +3,7 @@ use leptos::server_fn::ServerFn;
 
 use super::error_message;
 use crate::domain::DisplayName;
+use crate::error::AppError;
 use crate::model::Me;
 use crate::server_fns::SetName;
 
@@ -20,7 +21,7 @@ pub fn NameForm(me: Me) -> impl IntoView {
             return;
         };
         match DisplayName::parse(&element.value()) {
-            Err(invalid) => error.set(Some(error_message(invalid.code(), 0))),
+            Err(invalid) => error.set(Some(error_message(&AppError::from(invalid).code, 0))),
             Ok(valid) => {
                 error.set(None);
                 rename.dispatch(SetName {

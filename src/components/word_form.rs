@@ -3,6 +3,7 @@ use leptos::server_fn::ServerFn;
 
 use super::error_message;
 use crate::domain::Word;
+use crate::error::AppError;
 use crate::live_state::LiveRoom;
 use crate::server_fns::AddWord;
 
@@ -26,7 +27,10 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>) -> impl IntoView
         };
         let text = element.value();
         match Word::parse(&text, max_length() as usize) {
-            Err(invalid) => error.set(Some(error_message(invalid.code(), max_length()))),
+            Err(invalid) => {
+                let code = AppError::from(invalid).code;
+                error.set(Some(error_message(&code, max_length())));
+            }
             Ok(_) => {
                 error.set(None);
                 add.dispatch(AddWord {

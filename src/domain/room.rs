@@ -302,6 +302,22 @@ impl TryFrom<String> for RoomSlug {
     }
 }
 
+/// The characters of generated room codes: lowercase letters and digits, without the ones that
+/// are easy to mistake for each other (i, l, o, 0, 1).
+pub const CODE_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+impl RoomSlug {
+    /// A short room code made from random bytes, one character per byte.
+    pub fn from_random(bytes: &[u8; 6]) -> RoomSlug {
+        RoomSlug(
+            bytes
+                .iter()
+                .map(|b| CODE_ALPHABET[*b as usize % CODE_ALPHABET.len()] as char)
+                .collect(),
+        )
+    }
+}
+
 impl fmt::Display for RoomSlug {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -455,25 +471,7 @@ impl DisplayName {
     /// rule as words: emoji ZWJ and tag sequences are fine), no markup
     /// characters, and at most [`DISPLAY_NAME_MAX_CHARS`] characters.
     pub fn parse(raw: &str) -> Result<DisplayName, NameError> {
-        let normalized: String = raw.nfc().collect();
-        let collapsed = normalized.split_whitespace().collect::<Vec<_>>().join(" ");
-        if collapsed.is_empty() {
-            return Err(NameError::Empty);
-        }
-        let chars: Vec<char> = collapsed.chars().collect();
-        if has_forbidden_control(&chars) {
-            return Err(NameError::ControlCharacter);
-        }
-        if let Some(ch) = find_markup(&chars) {
-            return Err(NameError::Markup { ch });
-        }
-        if chars.len() > DISPLAY_NAME_MAX_CHARS {
-            return Err(NameError::TooLong {
-                max: DISPLAY_NAME_MAX_CHARS,
-                len: chars.len(),
-            });
-        }
-        Ok(DisplayName(collapsed))
+        parse_label(raw, DISPLAY_NAME_MAX_CHARS).map(DisplayName)
     }
 
     /// A friendly name such as `Búho Veloz 42`, the same for the same seed
@@ -498,6 +496,54 @@ impl DisplayName {
     /// The name text, by value.
     pub fn into_string(self) -> String {
         self.0
+    }
+}
+
+/// The shared rule of names and titles: NFC, trimmed, inner whitespace runs collapsed to one
+/// space, then non-empty, no control/invisible or markup characters, at most `max` characters.
+fn parse_label(raw: &str, max: usize) -> Result<String, NameError> {
+    let normalized: String = raw.nfc().collect();
+    let collapsed = normalized.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.is_empty() {
+        return Err(NameError::Empty);
+    }
+    let chars: Vec<char> = collapsed.chars().collect();
+    if has_forbidden_control(&chars) {
+        return Err(NameError::ControlCharacter);
+    }
+    if let Some(ch) = find_markup(&chars) {
+        return Err(NameError::Markup { ch });
+    }
+    if chars.len() > max {
+        return Err(NameError::TooLong {
+            max,
+            len: chars.len(),
+        });
+    }
+    Ok(collapsed)
+}
+
+/// The most characters a room title has.
+pub const ROOM_TITLE_MAX_CHARS: usize = 80;
+
+/// A room's title, as shown on its page: the same rules as a display name, up to
+/// [`ROOM_TITLE_MAX_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RoomTitle(String);
+
+impl RoomTitle {
+    pub fn parse(raw: &str) -> Result<RoomTitle, NameError> {
+        parse_label(raw, ROOM_TITLE_MAX_CHARS).map(RoomTitle)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RoomTitle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -539,6 +585,35 @@ mod tests {
     }
 
     // --- settings ---------------------------------------------------------
+
+    #[test]
+    fn generated_codes_are_valid_slugs_without_look_alikes() {
+        for seed in 0..=255u8 {
+            let bytes = [
+                seed,
+                seed.wrapping_mul(7),
+                seed ^ 0x5a,
+                3,
+                200,
+                seed.wrapping_add(99),
+            ];
+            let code = RoomSlug::from_random(&bytes);
+            assert_eq!(RoomSlug::parse(code.as_str()).as_ref(), Ok(&code));
+            assert_eq!(code.as_str().len(), 6);
+            assert!(!code.as_str().contains(['i', 'l', 'o', '0', '1']));
+        }
+    }
+
+    #[test]
+    fn titles_follow_the_name_rules_with_more_room() {
+        assert_eq!(
+            RoomTitle::parse("  Clase   3ºB ").unwrap().as_str(),
+            "Clase 3ºB"
+        );
+        assert!(RoomTitle::parse(&"x".repeat(80)).is_ok());
+        assert!(RoomTitle::parse(&"x".repeat(81)).is_err());
+        assert!(RoomTitle::parse("<b>").is_err());
+    }
 
     #[test]
     fn default_settings_match_the_contract() {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::domain::{
-    DisplayName, RoomSettings, RoomSlug, Word, WordError, check_turn, display_sentence,
+    DisplayName, RoomSettings, RoomSlug, RoomTitle, Word, WordError, check_turn, display_sentence,
     sentence_ends_after,
 };
 use crate::error::AppError;
@@ -286,7 +286,7 @@ impl Rooms {
     pub async fn create_room(
         &self,
         slug: &RoomSlug,
-        title: &str,
+        title: &RoomTitle,
         host: &UserId,
         settings: &RoomSettings,
     ) -> Result<RoomState, ServiceError> {
@@ -303,7 +303,7 @@ impl Rooms {
             store::insert_room(
                 &mut tx,
                 slug.as_str(),
-                title,
+                title.as_str(),
                 host.as_str(),
                 &settings_json,
                 &now,
@@ -313,6 +313,35 @@ impl Rooms {
             tx.commit().await?;
         }
         self.room_state(slug, host).await
+    }
+
+    /// Creates a room under a fresh generated code; the caller becomes its host.
+    pub async fn create_room_with_code(
+        &self,
+        title: Option<&RoomTitle>,
+        host: &UserId,
+        settings: &RoomSettings,
+    ) -> Result<RoomState, ServiceError> {
+        // 31^6 codes: a collision is rare, and retried.
+        for _ in 0..16 {
+            let slug = RoomSlug::from_random(&rand::random::<[u8; 6]>());
+            let fallback;
+            let title = match title {
+                Some(title) => title,
+                None => {
+                    fallback = RoomTitle::parse(slug.as_str())
+                        .map_err(|e| StoreError::Corrupt(format!("generated title: {e}")))?;
+                    &fallback
+                }
+            };
+            match self.create_room(&slug, title, host, settings).await {
+                Err(ServiceError::RoomExists(_)) => continue,
+                result => return result,
+            }
+        }
+        Err(ServiceError::Storage(StoreError::Corrupt(
+            "no free room code after 16 tries".into(),
+        )))
     }
 
     /// Whether a room exists.

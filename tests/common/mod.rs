@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use frase::domain::{RoomSettings, RoomSlug};
+use frase::domain::{RoomSettings, RoomSlug, RoomTitle};
 use frase::server::config::{Settings, Storage};
 use frase::server::serve::Application;
 use frase::server::session::UserId;
@@ -67,7 +67,7 @@ impl TestApp {
             .rooms
             .create_room(
                 &RoomSlug::parse(slug).unwrap(),
-                slug,
+                &RoomTitle::parse(slug).unwrap(),
                 &UserId::generate(),
                 &settings,
             )

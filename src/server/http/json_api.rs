@@ -9,13 +9,19 @@ use serde::Deserialize;
 
 use super::conditional::{if_match_versions, none_match_hits, room_etag};
 use super::extract::{Caller, JsonBody, QueryParams, room_slug};
-use crate::domain::DisplayName;
+use crate::domain::{DisplayName, RoomSettings, RoomTitle};
 use crate::error::AppError;
 use crate::server::rooms::{MAX_WORDS_PAGE, Rooms};
 
 #[derive(Debug, Deserialize)]
 pub struct AddWordBody {
     pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateRoomBody {
+    pub title: Option<String>,
+    pub settings: Option<RoomSettings>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,6 +59,35 @@ pub async fn get_room(
     response_headers.insert(header::CACHE_CONTROL, NO_CACHE);
     // The body says whether the caller is the host, which the session cookie decides.
     response_headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
+    Ok(response)
+}
+
+/// `POST /api/rooms`: creates a room under a generated code; the caller becomes its host.
+pub async fn create_room(
+    State(rooms): State<Rooms>,
+    Caller(session): Caller,
+    JsonBody(body): JsonBody<CreateRoomBody>,
+) -> Result<Response, AppError> {
+    let settings = body.settings.unwrap_or_default();
+    settings.validate()?;
+    let title = body
+        .title
+        .as_deref()
+        .map(RoomTitle::parse)
+        .transpose()
+        .map_err(|error| AppError::new(422, "invalid-title", "Invalid title", error.to_string()))?;
+    let state = rooms
+        .create_room_with_code(title.as_ref(), &session.user, &settings)
+        .await?;
+    let location = format!("/api/rooms/{}", state.slug);
+    let etag = room_etag(state.version, state.host);
+    let mut response = (StatusCode::CREATED, Json(state)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
     Ok(response)
 }
 

@@ -9,7 +9,8 @@ use http::HeaderMap;
 use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use super::extract::QueryParams;
 use super::server_fns::app_context;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     let page_state = state.clone();
 
     let api = Router::new()
+        .route("/api/rooms", axum::routing::post(json_api::create_room))
         .route("/api/rooms/{slug}", get(json_api::get_room))
         .route(
             "/api/rooms/{slug}/words",
@@ -65,7 +67,12 @@ pub fn router(state: AppState) -> Router {
             session_layer,
         ))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        // One log line per request, at `info`: method, path, status and latency.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
 }
 

@@ -1,0 +1,55 @@
+# frase — every target installs what it needs first (scripts/bootstrap.sh), and is idempotent.
+#
+#   make serve   build the release and serve it on 0.0.0.0:3000 (phones on the LAN can join)
+#   make test    unit and integration tests, then the Playwright end-to-end suite
+#   make dev     cargo leptos watch (live reload)
+#   make build   the release binary, target/release/frase
+#   make lint    rustfmt and clippy
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Every recipe runs with the toolchain the bootstrap chose.
+TOOLCHAIN := . ./.toolchain.env &&
+ADDR ?= 0.0.0.0:3000
+# End-to-end runs use their own port and a throwaway data directory.
+E2E_PORT ?= 3917
+
+.PHONY: help bootstrap bootstrap-test build serve dev test test-rust test-e2e lint clean
+
+help:
+	@echo "make serve | make test | make dev | make build | make lint | make clean"
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+bootstrap-test:
+	@scripts/bootstrap.sh test
+
+build: bootstrap
+	@echo "==> cargo leptos build --release --precompress"
+	@$(TOOLCHAIN) cargo leptos build --release --precompress
+	@ls -l target/release/frase
+
+serve: build
+	@target/release/frase serve --addr $(ADDR)
+
+dev: bootstrap
+	@$(TOOLCHAIN) cargo leptos watch
+
+test: bootstrap-test test-rust build test-e2e
+
+test-rust: bootstrap
+	@echo "==> cargo test (unit and integration)"
+	@$(TOOLCHAIN) cargo test --features ssr
+
+test-e2e: bootstrap-test
+	@scripts/test-e2e.sh $(E2E_PORT)
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --features ssr --all-targets --target-dir target/clippy -- -D warnings
+
+clean:
+	rm -rf target/site target/release/frase

@@ -1,0 +1,94 @@
+import { expect, test } from "@playwright/test";
+import { addWord, createRoom, openHydrated, sentenceWords } from "./helpers";
+
+// Acceptance 2: three people on one room, adding words in turn through the hydrated page; every
+// screen shows the same sentence, in order, within 1 s of each addition, without reloading; a word
+// ending in "." ends the sentence and it appears in the story.
+test("three players build a sentence together, live", async ({ browser, request }) => {
+  const slug = await createRoom(request);
+  const contexts = await Promise.all([0, 1, 2].map(() => browser.newContext()));
+  const pages = await Promise.all(contexts.map((context) => context.newPage()));
+  for (const page of pages) {
+    await openHydrated(page, slug);
+  }
+  // Any reload would drop these markers.
+  for (const page of pages) {
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+  }
+
+  const words = ["érase", "una", "vez", "un", "gato", "azul."];
+  const shown = ["Érase", "una", "vez", "un", "gato", "azul."];
+  for (let i = 0; i < words.length; i++) {
+    const writer = pages[i % 3];
+    const response = writer.waitForResponse((r) => r.url().endsWith("/api/fn/add_word"));
+    await addWord(writer, words[i]);
+    expect((await response).status()).toBe(200);
+    if (i < words.length - 1) {
+      for (const page of pages) {
+        await expect(sentenceWords(page)).toHaveText(shown.slice(0, i + 1), { timeout: 1_000 });
+      }
+    }
+  }
+
+  // The last word closed the sentence: it moved to the story on every screen.
+  for (const page of pages) {
+    await expect(page.locator("#story li")).toHaveText(["Érase una vez un gato azul."], {
+      timeout: 1_000,
+    });
+    await expect(sentenceWords(page)).toHaveCount(0);
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(
+      true,
+    );
+  }
+  await expect(pages[0].locator("#online")).toHaveText("3");
+  await Promise.all(contexts.map((context) => context.close()));
+});
+
+// Acceptance 4: the WebAssembly module loaded, and a word added through the server function was
+// rendered without a navigation.
+test("the page is hydrated by the WebAssembly client", async ({ page, request }) => {
+  const slug = await createRoom(request);
+  const wasm = page.waitForResponse((r) => r.url().includes("/pkg/") && r.url().endsWith(".wasm"));
+  await page.goto(`/r/${slug}`);
+  const wasmResponse = await wasm;
+  expect(wasmResponse.status()).toBe(200);
+  expect(wasmResponse.headers()["content-type"]).toBe("application/wasm");
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1, { timeout: 15_000 });
+
+  let navigations = 0;
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) navigations++;
+  });
+  const call = page.waitForRequest((r) => r.url().endsWith("/api/fn/add_word") && r.method() === "POST");
+  await addWord(page, "hidratada");
+  const request_ = await call;
+  expect(request_.postData()).toContain("text=hidratada");
+  await expect(sentenceWords(page)).toHaveText(["Hidratada"]);
+  expect(navigations).toBe(0);
+  await expect(page.locator("form#word-form input[name=text]")).toHaveValue("");
+});
+
+test("a bad word is refused on the page before it is sent", async ({ page, request }) => {
+  const slug = await createRoom(request);
+  await openHydrated(page, slug);
+  let posted = false;
+  page.on("request", (r) => {
+    if (r.url().endsWith("/api/fn/add_word")) posted = true;
+  });
+  await addWord(page, "dos palabras");
+  await expect(page.locator("#word-error")).toContainText("Solo una palabra");
+  await addWord(page, "<b>");
+  await expect(page.locator("#word-error")).toContainText("no se admiten");
+  expect(posted).toBe(false);
+  await expect(sentenceWords(page)).toHaveCount(0);
+});
+
+test("words from scripts appear on open pages", async ({ page, request }) => {
+  const slug = await createRoom(request, { no_double_turn: false });
+  await openHydrated(page, slug);
+  for (const text of ["desde", "la", "API"]) {
+    const response = await request.post(`/api/rooms/${slug}/words`, { data: { text } });
+    expect(response.status()).toBe(201);
+  }
+  await expect(sentenceWords(page)).toHaveText(["Desde", "la", "API"], { timeout: 1_000 });
+});

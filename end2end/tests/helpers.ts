@@ -1,0 +1,32 @@
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+
+/** Creates a room with the turn rule as given; returns its code. */
+export async function createRoom(
+  request: APIRequestContext,
+  settings: Record<string, unknown> = {},
+): Promise<string> {
+  const response = await request.post("/api/rooms", {
+    data: { title: "e2e", settings },
+  });
+  expect(response.status()).toBe(201);
+  const state = await response.json();
+  return state.slug as string;
+}
+
+/** Opens a room page and waits until the WebAssembly client has taken it over. */
+export async function openHydrated(page: Page, slug: string): Promise<void> {
+  await page.goto(`/r/${slug}`);
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1, { timeout: 15_000 });
+}
+
+/** The words of the live sentence, as displayed. */
+export function sentenceWords(page: Page) {
+  return page.locator("#sentence .word");
+}
+
+/** Types a word into the room's form and submits it with Enter. */
+export async function addWord(page: Page, text: string): Promise<void> {
+  const input = page.locator("form#word-form input[name=text]");
+  await input.fill(text);
+  await input.press("Enter");
+}
