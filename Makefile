@@ -47,9 +47,14 @@ test-rust: bootstrap
 test-e2e: bootstrap-test
 	@scripts/test-e2e.sh $(E2E_PORT)
 
+# Lints with the machine's rustup toolchain (Debian's rustc-web ships no clippy or rustfmt); the
+# WebAssembly side too where rustup has the wasm32 target.
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --features ssr --all-targets --target-dir target/clippy -- -D warnings
+	@if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then \
+	  cargo clippy --lib --features hydrate --target wasm32-unknown-unknown --target-dir target/clippy -- -D warnings; \
+	else echo "lint: no rustup wasm32 target, client side not linted"; fi
 
 clean:
 	rm -rf target/site target/release/frase

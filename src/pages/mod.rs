@@ -7,10 +7,10 @@ pub mod room;
 /// Sets the HTTP status of the page being rendered on the server (no-op in the browser).
 pub fn set_status(status: u16) {
     #[cfg(feature = "ssr")]
-    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(status) = http::StatusCode::from_u16(status) {
-            response.set_status(status);
-        }
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = http::StatusCode::from_u16(status)
+    {
+        response.set_status(status);
     }
     #[cfg(not(feature = "ssr"))]
     let _ = status;

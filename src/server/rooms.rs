@@ -165,12 +165,12 @@ impl Rooms {
         if room.settings.locked {
             return Err(ServiceError::Locked(slug.to_string()));
         }
-        if let Some(expected) = expected_versions {
-            if !expected.contains(&room.version) {
-                return Err(ServiceError::Stale {
-                    current: room.version,
-                });
-            }
+        if let Some(expected) = expected_versions
+            && !expected.contains(&room.version)
+        {
+            return Err(ServiceError::Stale {
+                current: room.version,
+            });
         }
         let word = Word::parse(text, room.settings.max_word_length as usize)?;
         let sentence = store::current_sentence(&mut tx, slug.as_str()).await?;

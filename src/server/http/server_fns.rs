@@ -47,10 +47,10 @@ fn back_location(headers: &HeaderMap) -> String {
     let Some(referer) = referer else {
         return "/".to_owned();
     };
-    if let (Some(authority), Some(host)) = (referer.authority(), host) {
-        if authority.as_str() != host {
-            return "/".to_owned();
-        }
+    if let (Some(authority), Some(host)) = (referer.authority(), host)
+        && authority.as_str() != host
+    {
+        return "/".to_owned();
     }
     let path = referer.path();
     if !path.starts_with('/') || path.starts_with("//") || path.starts_with("/api/") {
