@@ -16,7 +16,7 @@ ADDR ?= 0.0.0.0:3000
 # End-to-end runs use their own port and a throwaway data directory.
 E2E_PORT ?= 3917
 
-.PHONY: help bootstrap bootstrap-test build serve dev test test-rust test-e2e lint clean
+.PHONY: help bootstrap bootstrap-test build serve dev test test-rust test-e2e test-api redbot lint clean
 
 help:
 	@echo "make serve | make test | make dev | make build | make lint | make clean"
@@ -27,9 +27,16 @@ bootstrap:
 bootstrap-test:
 	@scripts/bootstrap.sh test
 
-build: bootstrap
+# The release is rebuilt only when its sources changed: cargo-leptos regenerates the site on
+# every run, which would make cargo re-link the server (it embeds the site) for nothing.
+RELEASE_SOURCES := Cargo.toml Cargo.lock $(shell find src style public migrations -type f 2>/dev/null)
+
+build: bootstrap target/release/frase
+
+target/release/frase: $(RELEASE_SOURCES)
 	@echo "==> cargo leptos build --release --precompress"
 	@$(TOOLCHAIN) cargo leptos build --release --precompress
+	@touch target/release/frase
 	@ls -l target/release/frase
 
 serve: build
@@ -38,7 +45,7 @@ serve: build
 dev: bootstrap
 	@$(TOOLCHAIN) cargo leptos watch
 
-test: bootstrap-test test-rust build test-e2e
+test: bootstrap-test test-rust build test-e2e test-api redbot
 
 test-rust: bootstrap
 	@echo "==> cargo test (unit and integration)"
@@ -46,6 +53,14 @@ test-rust: bootstrap
 
 test-e2e: bootstrap-test
 	@scripts/test-e2e.sh $(E2E_PORT)
+
+# schemathesis against the live server, from its own OpenAPI document.
+test-api: build
+	@scripts/test-api-conformance.sh $$(( $(E2E_PORT) + 1 ))
+
+# REDbot ("lint for HTTP") on the room API, the story, a page and the .wasm.
+redbot: build
+	@scripts/redbot.sh $$(( $(E2E_PORT) + 2 ))
 
 # Lints with the machine's rustup toolchain (Debian's rustc-web ships no clippy or rustfmt); the
 # WebAssembly side too where rustup has the wasm32 target.

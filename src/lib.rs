@@ -8,11 +8,14 @@ pub mod app;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub mod lens;
 pub mod live_state;
 pub mod model;
 pub mod pages;
 pub mod server_fns;
 
+#[cfg(feature = "hydrate")]
+pub mod fetch;
 #[cfg(feature = "hydrate")]
 pub mod live_client;
 

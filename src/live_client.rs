@@ -7,6 +7,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
+use crate::lens::{Lens, LensEntry};
 use crate::live_state::LiveRoom;
 use crate::model::EventKind;
 
@@ -40,15 +41,15 @@ impl Drop for Connection {
 
 /// Keeps `live` in step with the room's event stream for as long as the current reactive owner
 /// (the room page) lives.
-pub fn follow(live: LiveRoom) {
+pub fn follow(live: LiveRoom, lens: Lens) {
     let current = StoredValue::new_local(None::<Connection>);
-    open(live, current);
+    open(live, lens, current);
     on_cleanup(move || {
         current.try_update_value(|connection| connection.take());
     });
 }
 
-fn open(live: LiveRoom, current: StoredValue<Option<Connection>, LocalStorage>) {
+fn open(live: LiveRoom, lens: Lens, current: StoredValue<Option<Connection>, LocalStorage>) {
     let slug = live.slug.get_value();
     let url = format!(
         "/api/rooms/{slug}/events?last_event_id={}",
@@ -63,6 +64,28 @@ fn open(live: LiveRoom, current: StoredValue<Option<Connection>, LocalStorage>) 
         .map(|&kind| {
             let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 let data = event.data().as_string().unwrap_or_default();
+                // Presence has no id of its own (the browser repeats the last one).
+                let id = if kind == EventKind::Presence {
+                    String::new()
+                } else {
+                    event.last_event_id()
+                };
+                lens.record(LensEntry {
+                    seq: 0,
+                    method: "SSE".into(),
+                    target: format!("event: {}", kind.as_str()),
+                    status: if id.is_empty() {
+                        "·".into()
+                    } else {
+                        format!("id {id}")
+                    },
+                    headers: if id.is_empty() {
+                        vec![]
+                    } else {
+                        vec![("last-event-id".into(), id)]
+                    },
+                    millis: None,
+                });
                 if let Err(error) = live.apply(kind, &data) {
                     leptos::logging::warn!("bad {} event: {error}", kind.as_str());
                 }
@@ -89,7 +112,7 @@ fn open(live: LiveRoom, current: StoredValue<Option<Connection>, LocalStorage>) 
                 connection.take();
             });
             set_timeout(
-                move || open(live, current),
+                move || open(live, lens, current),
                 std::time::Duration::from_millis(RECONNECT_MS as u64),
             );
         }

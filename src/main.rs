@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use frase::server::config::{Cli, Command, ExportFormat, StorageArgs};
+use frase::server::export::{self, StoryFormat};
 use frase::server::serve::serve;
 use frase::server::store::{self, Store};
 use tracing_subscriber::EnvFilter;
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Migrate(args) => migrate(&args).await,
-            Command::Export(args) => export(&args.room, args.format, &args.storage).await,
+            Command::Export(args) => export_story(&args.room, args.format, &args.storage).await,
         }
     });
     match result {
@@ -57,7 +58,11 @@ async fn migrate(args: &StorageArgs) -> Result<(), AnyError> {
     Ok(())
 }
 
-async fn export(room: &str, format: ExportFormat, args: &StorageArgs) -> Result<(), AnyError> {
+async fn export_story(
+    room: &str,
+    format: ExportFormat,
+    args: &StorageArgs,
+) -> Result<(), AnyError> {
     let storage = args.resolve()?;
     let store = Store::open(&storage.database_url).await?;
     store.migrate().await?;
@@ -66,27 +71,12 @@ async fn export(room: &str, format: ExportFormat, args: &StorageArgs) -> Result<
         return Err(format!("there is no room `{room}`").into());
     };
     let story = store::story(&mut conn, room).await?;
-    let output = match format {
-        ExportFormat::Txt => story
-            .iter()
-            .map(|sentence| format!("{}\n", sentence.text))
-            .collect::<String>(),
-        ExportFormat::Md => {
-            let mut output = format!("# {}\n\n", found.title);
-            for sentence in &story {
-                output.push_str(&sentence.text);
-                output.push_str("\n\n");
-            }
-            output
-        }
-        ExportFormat::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({
-                "room": found.slug,
-                "title": found.title,
-                "sentences": story,
-            }))? + "\n"
-        }
+    let format = match format {
+        ExportFormat::Txt => StoryFormat::Text,
+        ExportFormat::Md => StoryFormat::Markdown,
+        ExportFormat::Json => StoryFormat::Json,
     };
+    let output = export::render(format, &found.slug, &found.title, &story);
     print!("{output}");
     Ok(())
 }

@@ -7,7 +7,40 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::domain::{Mode, RoomSettings};
 
+/// Some of a room's settings, as `PATCH` sends them; the fields left out keep their value.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomSettingsPatch {
+    #[serde(default, deserialize_with = "crate::domain::whole_number::option_u32")]
+    pub max_word_length: Option<u32>,
+    #[serde(default, deserialize_with = "crate::domain::whole_number::option_u32")]
+    pub max_sentence_words: Option<u32>,
+    pub no_double_turn: Option<bool>,
+    pub locked: Option<bool>,
+    pub mode: Option<Mode>,
+    #[serde(default, deserialize_with = "crate::domain::whole_number::option_u32")]
+    pub turn_seconds: Option<u32>,
+}
+
+impl RoomSettingsPatch {
+    /// `current` with this patch's fields put in.
+    pub fn apply(&self, current: &RoomSettings) -> RoomSettings {
+        RoomSettings {
+            max_word_length: self.max_word_length.unwrap_or(current.max_word_length),
+            max_sentence_words: self
+                .max_sentence_words
+                .unwrap_or(current.max_sentence_words),
+            no_double_turn: self.no_double_turn.unwrap_or(current.no_double_turn),
+            locked: self.locked.unwrap_or(current.locked),
+            mode: self.mode.unwrap_or(current.mode),
+            turn_seconds: self.turn_seconds.unwrap_or(current.turn_seconds),
+        }
+    }
+}
+
 /// A user as others see them: the author of a word, whose turn it is.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRef {
     pub id: String,
@@ -15,6 +48,7 @@ pub struct UserRef {
 }
 
 /// One word of a room, as the API and the live events carry it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WordView {
     pub id: i64,
@@ -32,6 +66,7 @@ pub struct WordView {
 }
 
 /// The sentence being built.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentenceView {
     pub id: i64,
@@ -39,6 +74,7 @@ pub struct SentenceView {
 }
 
 /// Whose turn it is in a `turns` round.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TurnView {
     pub user: UserRef,
@@ -47,6 +83,7 @@ pub struct TurnView {
 }
 
 /// The state of a room: what `GET /api/rooms/{slug}` answers and what a `snapshot` event carries.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomState {
     pub slug: String,
@@ -61,6 +98,7 @@ pub struct RoomState {
 }
 
 /// A finished sentence of a room's story.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorySentence {
     pub sentence_id: i64,
@@ -87,6 +125,7 @@ pub struct Presence {
 }
 
 /// The caller, as `GET /api/me` answers.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     pub id: String,
@@ -141,5 +180,20 @@ impl EventKind {
             "presence" => EventKind::Presence,
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_settings_patch_takes_whole_floats_and_leaves_out_the_rest() {
+        let patch: RoomSettingsPatch =
+            serde_json::from_str(r#"{"max_word_length": 20.0, "turn_seconds": null}"#).unwrap();
+        assert_eq!(patch.max_word_length, Some(20));
+        assert_eq!(patch.turn_seconds, None);
+        assert_eq!(patch.max_sentence_words, None);
+        assert!(serde_json::from_str::<RoomSettingsPatch>(r#"{"extra": 1}"#).is_err());
     }
 }

@@ -21,7 +21,9 @@ pub async fn load_room(room: String) -> Result<RoomPage, AppError> {
 pub async fn add_word(room: String, text: String) -> Result<WordView, AppError> {
     let (rooms, session) = backend::context().await?;
     let slug = backend::slug(&room)?;
-    Ok(rooms.add_word(&slug, &session.user, &text, None).await?)
+    let word = rooms.add_word(&slug, &session.user, &text, None).await?;
+    backend::created(&format!("/api/rooms/{slug}/words/{}", word.id));
+    Ok(word)
 }
 
 /// Changes the caller's display name.
@@ -57,6 +59,16 @@ mod backend {
                     AppError::internal()
                 })?;
         Ok((state.rooms, session))
+    }
+
+    /// Answers 201 Created, with the new resource's `Location`.
+    pub fn created(location: &str) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::CREATED);
+            if let Ok(location) = http::HeaderValue::from_str(location) {
+                response.insert_header(http::header::LOCATION, location);
+            }
+        }
     }
 
     pub fn slug(raw: &str) -> Result<RoomSlug, AppError> {

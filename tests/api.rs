@@ -500,7 +500,13 @@ async fn the_add_word_server_function_answers_json() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(response.status(), 201);
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/api/rooms/main/words/")
+    );
     let word: Value = response.json().await.unwrap();
     assert_eq!(word["text"], "hola");
     assert_eq!(word["version"], 1);

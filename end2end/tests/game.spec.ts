@@ -22,7 +22,7 @@ test("three players build a sentence together, live", async ({ browser, request 
     const writer = pages[i % 3];
     const response = writer.waitForResponse((r) => r.url().endsWith("/api/fn/add_word"));
     await addWord(writer, words[i]);
-    expect((await response).status()).toBe(200);
+    expect((await response).status()).toBe(201);
     if (i < words.length - 1) {
       for (const page of pages) {
         await expect(sentenceWords(page)).toHaveText(shown.slice(0, i + 1), { timeout: 1_000 });

@@ -4,21 +4,24 @@ use leptos::server_fn::ServerFn;
 use super::error_message;
 use crate::domain::Word;
 use crate::error::AppError;
+use crate::lens::Lens;
 use crate::live_state::LiveRoom;
 use crate::server_fns::AddWord;
 
 /// The one-word input. With JavaScript it checks the word with the same rules as the server
-/// before sending it through the `add_word` server function; without JavaScript it is a plain
-/// form post to the same function, which answers with a redirect back here.
+/// before sending it to the `add_word` server function (with an `Idempotency-Key`, shown in the
+/// HTTP lens); without JavaScript it is a plain form post to the same function, which answers
+/// with a redirect back here.
 #[component]
 pub fn WordForm(live: LiveRoom, returned_error: Option<String>) -> impl IntoView {
-    let add = ServerAction::<AddWord>::new();
     let input = NodeRef::<leptos::html::Input>::new();
     let max_length = move || {
         live.settings
             .with_untracked(|settings| settings.max_word_length)
     };
     let error = RwSignal::new(returned_error.map(|code| error_message(&code, max_length())));
+    let pending = RwSignal::new(false);
+    let lens = use_context::<Lens>();
 
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -33,26 +36,18 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>) -> impl IntoView
             }
             Ok(_) => {
                 error.set(None);
-                add.dispatch(AddWord {
-                    room: live.slug.get_value(),
+                send(
+                    live.slug.get_value(),
                     text,
-                });
+                    input,
+                    error,
+                    pending,
+                    lens,
+                    max_length(),
+                );
             }
         }
     };
-
-    // The word itself arrives through the event stream, like everyone else's; the answer only
-    // clears the input or shows why the word was refused.
-    Effect::new(move |_| match add.value().get() {
-        Some(Ok(_)) => {
-            if let Some(element) = input.get_untracked() {
-                element.set_value("");
-                let _ = element.focus();
-            }
-        }
-        Some(Err(refused)) => error.set(Some(error_message(&refused.code, max_length()))),
-        None => {}
-    });
 
     view! {
         <form id="word-form" class="word-form" method="post" action=AddWord::PATH on:submit=on_submit>
@@ -71,9 +66,55 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>) -> impl IntoView
                     aria-describedby="word-error"
                     node_ref=input
                 />
-                <button type="submit">"Añadir"</button>
+                <button type="submit" aria-busy=move || pending.get().to_string()>"Añadir"</button>
             </div>
             <p id="word-error" class="error" role="alert">{move || error.get()}</p>
         </form>
     }
+}
+
+/// Sends the word. The word itself arrives through the event stream, like everyone else's; the
+/// answer only clears the input or shows why the word was refused.
+#[cfg(feature = "hydrate")]
+fn send(
+    room: String,
+    text: String,
+    input: NodeRef<leptos::html::Input>,
+    error: RwSignal<Option<String>>,
+    pending: RwSignal<bool>,
+    lens: Option<Lens>,
+    max_length: u32,
+) {
+    pending.set(true);
+    leptos::task::spawn_local(async move {
+        let result = crate::fetch::call::<crate::model::WordView>(
+            AddWord::PATH,
+            &[("room", room.as_str()), ("text", text.as_str())],
+            lens,
+        )
+        .await;
+        pending.set(false);
+        match result {
+            Ok(_) => {
+                if let Some(element) = input.get_untracked() {
+                    element.set_value("");
+                    let _ = element.focus();
+                }
+            }
+            Err(refused) => error.set(Some(error_message(&refused.code, max_length))),
+        }
+    });
+}
+
+/// On the server the form is only rendered; submitting happens in the browser.
+#[cfg(not(feature = "hydrate"))]
+fn send(
+    _room: String,
+    _text: String,
+    _input: NodeRef<leptos::html::Input>,
+    _error: RwSignal<Option<String>>,
+    _pending: RwSignal<bool>,
+    _lens: Option<Lens>,
+    _max_length: u32,
+) {
 }

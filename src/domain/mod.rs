@@ -14,7 +14,7 @@ pub use room::{
     CODE_ALPHABET, DISPLAY_NAME_MAX_CHARS, DisplayName, MAX_SENTENCE_WORDS_RANGE,
     MAX_WORD_LENGTH_RANGE, Mode, NameError, ROOM_TITLE_MAX_CHARS, RoomSettings, RoomSlug,
     RoomTitle, SLUG_MAX_LEN, SettingsError, SettingsField, SlugError, TURN_SECONDS_RANGE,
-    TurnError, check_turn, sentence_ends_after,
+    TurnError, check_turn, sentence_ends_after, whole_number,
 };
 pub use word::{
     CLOSING_PUNCTUATION, DIGIT_SEPARATORS, DisplayToken, INNER_JOINERS, MARKUP_CHARS,

@@ -17,6 +17,7 @@ pub const MAX_SENTENCE_WORDS_RANGE: RangeInclusive<u32> = 1..=200;
 pub const TURN_SECONDS_RANGE: RangeInclusive<u32> = 5..=600;
 
 /// How players take turns.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -32,12 +33,18 @@ pub enum Mode {
 /// Deserialisation fills missing fields from [`Default`] (`#[serde(default)]`)
 /// so that stored settings keep loading when a field is added. It does not
 /// validate: call [`RoomSettings::validate`] on anything received.
+// The OpenAPI schema is derived on the server only; the derive is inert metadata, no I/O.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RoomSettings {
     /// Maximum characters of one word; default 32, allowed 1..=64.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 64))]
+    #[serde(deserialize_with = "whole_number::u32")]
     pub max_word_length: u32,
     /// A sentence ends after this many words; default 40, allowed 1..=200.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 200))]
+    #[serde(deserialize_with = "whole_number::u32")]
     pub max_sentence_words: u32,
     /// Whether a player may not add two words in a row; default true.
     pub no_double_turn: bool,
@@ -46,7 +53,60 @@ pub struct RoomSettings {
     /// How players take turns; default [`Mode::Open`].
     pub mode: Mode,
     /// Seconds per turn in [`Mode::Turns`]; default 30, allowed 5..=600.
+    #[cfg_attr(feature = "ssr", schema(minimum = 5, maximum = 600))]
+    #[serde(deserialize_with = "whole_number::u32")]
     pub turn_seconds: u32,
+}
+
+/// Counts as JSON Schema reads them: an integer is a whole number however it is written, so
+/// `30` and `30.0` are both 30. A fraction, or a number out of range, is refused.
+pub mod whole_number {
+    use std::fmt;
+
+    use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+    struct WholeU32;
+
+    impl Visitor<'_> for WholeU32 {
+        type Value = u32;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a whole number from 0 to 4294967295")
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<u32, E> {
+            u32::try_from(value)
+                .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(value), &self))
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<u32, E> {
+            u32::try_from(value).map_err(|_| E::invalid_value(de::Unexpected::Signed(value), &self))
+        }
+
+        fn visit_f64<E: de::Error>(self, value: f64) -> Result<u32, E> {
+            if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
+                Ok(value as u32)
+            } else {
+                Err(E::invalid_value(de::Unexpected::Float(value), &self))
+            }
+        }
+    }
+
+    /// A whole number into a `u32`.
+    pub fn u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+        deserializer.deserialize_any(WholeU32)
+    }
+
+    /// An optional whole number into a `u32`; `null` is `None`.
+    pub fn option_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+        struct Whole(u32);
+        impl<'de> Deserialize<'de> for Whole {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                u32(deserializer).map(Whole)
+            }
+        }
+        Ok(Option::<Whole>::deserialize(deserializer)?.map(|whole| whole.0))
+    }
 }
 
 impl Default for RoomSettings {
@@ -1063,6 +1123,22 @@ mod tests {
         fn sentence_always_ends_at_the_limit(max in 1u32..=200, position in 0u32..400) {
             let s = RoomSettings { max_sentence_words: max, ..RoomSettings::default() };
             prop_assert_eq!(sentence_ends_after(&s, &word("hola"), position), position + 1 >= max);
+        }
+    }
+
+    #[test]
+    fn counts_may_be_written_as_whole_floats() {
+        let settings: RoomSettings =
+            serde_json::from_str(r#"{"max_sentence_words": 132.0, "turn_seconds": 45}"#).unwrap();
+        assert_eq!(settings.max_sentence_words, 132);
+        assert_eq!(settings.turn_seconds, 45);
+        for bad in [
+            r#"{"turn_seconds": 4.5}"#,
+            r#"{"turn_seconds": -1}"#,
+            r#"{"turn_seconds": 1e12}"#,
+            r#"{"turn_seconds": "5"}"#,
+        ] {
+            assert!(serde_json::from_str::<RoomSettings>(bad).is_err(), "{bad}");
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::components::sentence::Sentence;
 use crate::components::story::Story;
 use crate::components::word_form::WordForm;
 use crate::error::AppError;
+use crate::lens::{HttpLens, Lens};
 use crate::live_state::LiveRoom;
 use crate::model::RoomPage as RoomData;
 use crate::server_fns::load_room;
@@ -50,8 +51,10 @@ fn RoomError(error: AppError) -> impl IntoView {
 #[component]
 fn Room(data: RoomData) -> impl IntoView {
     let live = LiveRoom::new(&data);
+    let lens = Lens::new();
+    provide_context(lens);
     #[cfg(feature = "hydrate")]
-    crate::live_client::follow(live);
+    crate::live_client::follow(live, lens);
 
     // A form posted without JavaScript comes back here with `?error=<code>`.
     let query = use_query_map();
@@ -75,6 +78,7 @@ fn Room(data: RoomData) -> impl IntoView {
             <WordForm live returned_error/>
             <NameForm me=data.me.clone()/>
             <Story live/>
+            <HttpLens lens/>
         </main>
     }
 }

@@ -1,6 +1,7 @@
 //! Everything that touches a socket, a file or a database. Server only (feature `ssr`).
 
 pub mod config;
+pub mod export;
 pub mod http;
 pub mod live;
 pub mod rooms;

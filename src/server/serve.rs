@@ -70,6 +70,7 @@ impl Application {
             leptos_options: leptos_options(addr),
             assets: Arc::new(assets),
             shutdown: CancellationToken::new(),
+            metrics: Arc::default(),
         };
         Ok(Application {
             listener,

@@ -134,8 +134,14 @@ fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
 /// Whether a request's response should set a new session cookie.
 fn needs_user(request: &Request) -> bool {
     let path = request.uri().path();
-    if request.method() != Method::GET && request.method() != Method::HEAD {
+    if matches!(
+        *request.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
         return true;
+    }
+    if request.method() != Method::GET {
+        return false;
     }
     !(path.starts_with("/pkg/")
         || path.starts_with("/api/rooms/")

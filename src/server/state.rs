@@ -7,6 +7,7 @@ use leptos::config::LeptosOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::server::http::assets::AssetManifest;
+use crate::server::http::metrics::HttpMetrics;
 use crate::server::rooms::Rooms;
 use crate::server::session::SessionConfig;
 
@@ -18,6 +19,7 @@ pub struct AppState {
     pub assets: Arc<AssetManifest>,
     /// Cancelled when the server begins to shut down: event streams end on it.
     pub shutdown: CancellationToken,
+    pub metrics: Arc<HttpMetrics>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,7 +1,58 @@
-//! Conditional requests (RFC 9110 §13): the room's strong `ETag` and the headers that test it.
+//! Conditional requests (RFC 9110 §13): the room's strong `ETag`, entity tags of generated
+//! bodies, `Last-Modified`, and the headers that test them.
+
+use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
-use http::header::{IF_MATCH, IF_NONE_MATCH};
+use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH};
+use sha2::{Digest, Sha256};
+
+/// A strong entity tag for a generated body: the first 64 bits of its SHA-256.
+pub fn content_etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// The `Last-Modified` of something last changed at `changed_at` (RFC 3339), answered at `now`.
+///
+/// An HTTP date has whole seconds. A date sent in the very second of the change could stay the
+/// same across a second change in that second, and `If-Modified-Since` would then hide it; so
+/// the date is only sent once that second is over (RFC 9110 §8.8.2.2), and the `ETag` carries
+/// validation until then.
+pub fn last_modified(changed_at: &str, now: SystemTime) -> Option<String> {
+    let changed = whole_seconds(parse_rfc3339(changed_at)?);
+    (whole_seconds(now) > changed).then(|| httpdate::fmt_http_date(changed))
+}
+
+/// `If-Modified-Since` (used only without `If-None-Match`, RFC 9110 §13.1.3): unchanged since the
+/// date the client holds, so that 304 is the answer?
+pub fn not_modified_since(headers: &HeaderMap, changed_at: &str) -> bool {
+    if headers.contains_key(IF_NONE_MATCH) {
+        return false;
+    }
+    let Some(since) = headers
+        .get(IF_MODIFIED_SINCE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| httpdate::parse_http_date(value).ok())
+    else {
+        return false;
+    };
+    parse_rfc3339(changed_at).is_some_and(|changed| whole_seconds(changed) <= since)
+}
+
+fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let time =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(SystemTime::from(time))
+}
+
+fn whole_seconds(time: SystemTime) -> SystemTime {
+    let since_epoch = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs())
+}
 
 /// A room state's entity tag. It changes with the version, and differs for the host, whose
 /// state says `"host": true`.
@@ -50,7 +101,8 @@ pub fn none_match_hits(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// `If-Match` on a write: `None` when absent or `*` (no condition on the version), otherwise the
-/// room versions it accepts (empty when none of its tags is ours, which can never match).
+/// room versions it accepts. A tag that is not one of ours, or not a tag at all, names no
+/// version, so the condition is false and the write answers 412 (RFC 9110 §13.1.1).
 pub fn if_match_versions(headers: &HeaderMap) -> Option<Vec<i64>> {
     let tags = tags(headers, IF_MATCH)?;
     if tags.iter().any(|tag| tag == "*") {
@@ -95,21 +147,63 @@ mod tests {
     }
 
     #[test]
+    fn last_modified_waits_for_the_second_to_end() {
+        let changed = "2026-11-24T10:00:00.400Z";
+        let same_second = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_514_400_900);
+        assert_eq!(
+            httpdate::fmt_http_date(whole_seconds(same_second)),
+            "Tue, 24 Nov 2026 10:00:00 GMT"
+        );
+        assert_eq!(last_modified(changed, same_second), None);
+        let later = same_second + Duration::from_secs(1);
+        assert_eq!(
+            last_modified(changed, later).as_deref(),
+            Some("Tue, 24 Nov 2026 10:00:00 GMT")
+        );
+        assert_eq!(last_modified("not a date", later), None);
+    }
+
+    #[test]
+    fn if_modified_since_compares_whole_seconds_and_yields_to_if_none_match() {
+        let changed = "2026-11-24T10:00:00.400Z";
+        let ims = |value: &'static str| headers(IF_MODIFIED_SINCE, value);
+        assert!(not_modified_since(
+            &ims("Tue, 24 Nov 2026 10:00:00 GMT"),
+            changed
+        ));
+        assert!(not_modified_since(
+            &ims("Tue, 24 Nov 2026 11:00:00 GMT"),
+            changed
+        ));
+        assert!(!not_modified_since(
+            &ims("Tue, 24 Nov 2026 09:59:59 GMT"),
+            changed
+        ));
+        assert!(!not_modified_since(&ims("yesterday"), changed));
+        let mut both = ims("Tue, 24 Nov 2026 11:00:00 GMT");
+        both.insert(IF_NONE_MATCH, HeaderValue::from_static("\"x\""));
+        assert!(!not_modified_since(&both, changed));
+    }
+
+    #[test]
+    fn content_etags_are_strong_and_follow_the_body() {
+        let tag = content_etag(b"hola");
+        assert!(tag.starts_with('"') && tag.ends_with('"') && tag.len() == 18);
+        assert_eq!(tag, content_etag(b"hola"));
+        assert_ne!(tag, content_etag(b"hola."));
+    }
+
+    #[test]
     fn if_match_yields_versions() {
+        let versions = |value: &'static str| if_match_versions(&headers(IF_MATCH, value));
         assert_eq!(if_match_versions(&HeaderMap::new()), None);
-        assert_eq!(if_match_versions(&headers(IF_MATCH, "*")), None);
-        assert_eq!(
-            if_match_versions(&headers(IF_MATCH, "\"7\"")),
-            Some(vec![7])
-        );
-        assert_eq!(
-            if_match_versions(&headers(IF_MATCH, "\"7-host\"")),
-            Some(vec![7])
-        );
-        assert_eq!(
-            if_match_versions(&headers(IF_MATCH, "W/\"7\"")),
-            Some(vec![])
-        );
-        assert_eq!(if_match_versions(&headers(IF_MATCH, "\"x\"")), Some(vec![]));
+        assert_eq!(versions("*"), None);
+        assert_eq!(versions("\"7\""), Some(vec![7]));
+        assert_eq!(versions("\"7-host\""), Some(vec![7]));
+        assert_eq!(versions("\"6\", \"7\""), Some(vec![6, 7]));
+        // Weak, foreign or malformed: no version, so never a match.
+        for value in ["W/\"7\"", "\"x\"", "7", "", "null"] {
+            assert_eq!(versions(value), Some(vec![]), "{value:?}");
+        }
     }
 }

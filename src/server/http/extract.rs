@@ -22,8 +22,20 @@ where
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+        match axum::Json::<serde_json::Value>::from_request(request, state).await {
+            // Serde would also read a struct from an array of its fields: only an object is one.
+            Ok(axum::Json(value)) if !value.is_object() => Err(AppError::bad_request(
+                "malformed-body",
+                "The body must be a JSON object.",
+            )),
+            Ok(axum::Json(value)) => serde_json::from_value(value)
+                .map(JsonBody)
+                .map_err(|error| {
+                    AppError::bad_request(
+                        "malformed-body",
+                        format!("The body does not have the expected fields: {error}"),
+                    )
+                }),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(
                 415,
                 "unsupported-media-type",

@@ -1,11 +1,13 @@
 //! The application's routes and layers, built in one place that `serve` and the tests share.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use http::HeaderMap;
+use axum::routing::{get, post};
+use http::{HeaderMap, Method, StatusCode};
 use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
@@ -14,7 +16,10 @@ use tracing::Level;
 
 use super::extract::QueryParams;
 use super::server_fns::app_context;
-use super::{assets, events, json_api, problem, server_fns};
+use super::{
+    assets, events, idempotency, json_api, methods, metrics, openapi, problem, server_fns,
+    validators,
+};
 use crate::app::{App, shell};
 use crate::domain::RoomSlug;
 use crate::error::AppError;
@@ -35,38 +40,73 @@ pub fn router(state: AppState) -> Router {
     let page_state = state.clone();
 
     let api = Router::new()
-        .route("/api/rooms", axum::routing::post(json_api::create_room))
-        .route("/api/rooms/{slug}", get(json_api::get_room))
+        .route("/api/rooms", post(json_api::create_room))
+        .route(
+            "/api/rooms/{slug}",
+            get(json_api::get_room)
+                .put(json_api::put_room)
+                .patch(json_api::patch_room)
+                .delete(json_api::delete_room),
+        )
         .route(
             "/api/rooms/{slug}/words",
             get(json_api::list_words).post(json_api::add_word),
         )
-        .route("/api/rooms/{slug}/words/{id}", get(json_api::get_word))
+        .route(
+            "/api/rooms/{slug}/words/{id}",
+            get(json_api::get_word)
+                .patch(json_api::edit_word)
+                .delete(json_api::delete_word),
+        )
+        .route(
+            "/api/rooms/{slug}/sentence/end",
+            post(json_api::end_sentence),
+        )
+        .route("/api/rooms/{slug}/story", get(json_api::story))
         .route("/api/rooms/{slug}/events", get(events::events))
         .route("/api/me", get(json_api::get_me).patch(json_api::patch_me))
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .route(
             "/api/fn/{*name}",
             get(server_fns::handle).post(server_fns::handle),
         )
-        .route("/api/{*rest}", axum::routing::any(api_not_found))
-        .layer(middleware::from_fn(problem::problem_responses));
+        .route("/api/{*rest}", axum::routing::any(api_not_found));
 
     Router::new()
         .merge(api)
         .route("/healthz", get(json_api::healthz))
+        .route("/metrics", get(metrics::metrics))
         .route("/join", get(join))
         .route("/pkg/{*path}", get(assets::pkg))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
+        // A known path with a method it does not take: 405 (the router adds the path's `Allow`),
+        // rather than the page fallback below.
+        .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
         .fallback(move |request: Request| fallback(page_state.clone(), request))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotent_posts,
+        ))
+        .layer(middleware::from_fn(validators::page_validators))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(problem::problem_responses))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(methods::AllowTable::new()),
+            methods::method_semantics,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_responses,
+        ))
         .layer(middleware::from_fn_with_state(
             state.session.clone(),
             session_layer,
         ))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(validators::encoding_etags))
         // One log line per request, at `info`: method, path, status and latency.
         .layer(
             TraceLayer::new_for_http()
@@ -99,6 +139,12 @@ async fn join(QueryParams(query): QueryParams<JoinQuery>) -> Response {
 
 /// Anything no route took: a file of `public/`, or the app's own "not found" page.
 async fn fallback(state: AppState, request: Request) -> Response {
+    // The router also sends here the methods a route does not take; it adds that route's
+    // `Allow` itself, and `methods::method_semantics` completes it (or, for a path with no route,
+    // lists what documents allow).
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
     let headers: &HeaderMap = request.headers();
     if let Some(response) = assets::public_file(request.uri().path(), headers) {
         return response;

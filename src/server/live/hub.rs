@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
 
 use super::sse;
 use crate::model::{EventKind, Presence};
@@ -40,6 +41,8 @@ pub struct Frame {
 #[derive(Debug, Default)]
 pub struct Hub {
     rooms: Mutex<HashMap<String, Arc<RoomChannel>>>,
+    /// Changes published since start (for `/metrics`).
+    published: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -49,6 +52,8 @@ struct RoomChannel {
     online: AtomicU64,
     /// The current `presence` frame.
     presence: watch::Sender<Bytes>,
+    /// Cancelled when the room is deleted: its streams end.
+    closed: CancellationToken,
 }
 
 /// An open stream's hold on a room: its receivers, and its place in the online count (given back
@@ -57,6 +62,8 @@ struct RoomChannel {
 pub struct Subscription {
     pub frames: broadcast::Receiver<Frame>,
     pub presence: watch::Receiver<Bytes>,
+    /// Cancelled when the room is deleted.
+    pub closed: CancellationToken,
     channel: Arc<RoomChannel>,
 }
 
@@ -77,6 +84,7 @@ impl Hub {
                     frames: broadcast::channel(ROOM_BACKLOG).0,
                     online: AtomicU64::new(0),
                     presence: watch::channel(presence_frame(0)).0,
+                    closed: CancellationToken::new(),
                 })
             })
             .clone()
@@ -92,6 +100,7 @@ impl Hub {
         Subscription {
             frames,
             presence: channel.presence.subscribe(),
+            closed: channel.closed.clone(),
             channel,
         }
     }
@@ -105,6 +114,24 @@ impl Hub {
         };
         // No subscriber is not an error: nobody is watching this room right now.
         let _ = self.channel(slug).frames.send(frame);
+        self.published.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Changes published since start.
+    pub fn published(&self) -> u64 {
+        self.published.load(Ordering::Relaxed)
+    }
+
+    /// Ends every stream of a deleted room and forgets it.
+    pub fn close_room(&self, slug: &str) {
+        let removed = self
+            .rooms
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .remove(slug);
+        if let Some(channel) = removed {
+            channel.closed.cancel();
+        }
     }
 
     /// Streams open on a room in this process.
@@ -180,6 +207,17 @@ mod tests {
         let mut other = hub.subscribe("other");
         hub.publish("main", &change(1));
         assert!(other.frames.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn closing_a_room_ends_its_subscriptions() {
+        let hub = Hub::new();
+        let subscription = hub.subscribe("gone");
+        let other = hub.subscribe("main");
+        hub.close_room("gone");
+        assert!(subscription.closed.is_cancelled());
+        assert!(!other.closed.is_cancelled());
+        assert_eq!(hub.online("gone"), 0);
     }
 
     #[tokio::test]

@@ -128,6 +128,7 @@ pub fn event_stream(
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => return,
+                _ = subscription.closed.cancelled() => return,
                 received = subscription.frames.recv() => match received {
                     // Already sent (from the snapshot or the log).
                     Ok(frame) if frame.version <= last => {}

@@ -14,6 +14,8 @@ pub struct RoomRow {
     pub host_id: Option<String>,
     pub version: i64,
     pub settings: RoomSettings,
+    /// When the room last changed in any way (RFC 3339): its `Last-Modified`.
+    pub updated_at: String,
 }
 
 /// The open sentence of a room.
@@ -49,11 +51,12 @@ fn word_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<WordView, StoreError> 
 }
 
 pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreError> {
-    let row =
-        sqlx::query("SELECT slug, title, host_id, version, settings FROM rooms WHERE slug = ?")
-            .bind(slug)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row = sqlx::query(
+        "SELECT slug, title, host_id, version, settings, updated_at FROM rooms WHERE slug = ?",
+    )
+    .bind(slug)
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let settings: String = row.try_get("settings")?;
     let settings = serde_json::from_str(&settings)
@@ -64,6 +67,7 @@ pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreE
         host_id: row.try_get("host_id")?,
         version: row.try_get("version")?,
         settings,
+        updated_at: row.try_get("updated_at")?,
     }))
 }
 
@@ -87,6 +91,30 @@ pub async fn insert_room(
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+pub async fn update_room(
+    conn: &mut Conn,
+    slug: &str,
+    title: &str,
+    settings_json: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE rooms SET title = ?, settings = ? WHERE slug = ?")
+        .bind(title)
+        .bind(settings_json)
+        .bind(slug)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a room with everything in it (words, sentences and change log go with it).
+pub async fn delete_room(conn: &mut Conn, slug: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM rooms WHERE slug = ?")
+        .bind(slug)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -167,6 +195,47 @@ pub async fn insert_word(conn: &mut Conn, word: NewWord<'_>) -> Result<WordView,
         .ok_or_else(|| StoreError::Corrupt(format!("word {id} vanished after insert")))
 }
 
+/// A fixed word: new text, and the version of the change as its version.
+pub async fn update_word_text(
+    conn: &mut Conn,
+    id: i64,
+    text: &str,
+    version: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE words SET text = ?, version = ? WHERE id = ?")
+        .bind(text)
+        .bind(version)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes a word; the words after it in its sentence move up one place.
+pub async fn delete_word(
+    conn: &mut Conn,
+    id: i64,
+    sentence_id: i64,
+    position: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM words WHERE id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    // Two steps through negative positions, so that (sentence, position) stays unique on the
+    // way whatever order the rows are updated in.
+    sqlx::query("UPDATE words SET position = -position WHERE sentence_id = ? AND position > ?")
+        .bind(sentence_id)
+        .bind(position)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE words SET position = -position - 1 WHERE sentence_id = ? AND position < 0")
+        .bind(sentence_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn word_by_id(
     conn: &mut Conn,
     slug: &str,
@@ -240,6 +309,20 @@ pub async fn finish_sentence(
     open_sentence(conn, slug).await
 }
 
+/// A finished sentence's stored text, after one of its words changed (no-op on the open one).
+pub async fn set_finished_sentence_text(
+    conn: &mut Conn,
+    sentence_id: i64,
+    text: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sentences SET text = ? WHERE id = ? AND finished_version IS NOT NULL")
+        .bind(text)
+        .bind(sentence_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn open_sentence(conn: &mut Conn, slug: &str) -> Result<SentenceRow, StoreError> {
     let id: i64 = sqlx::query_scalar("INSERT INTO sentences (room_slug) VALUES (?) RETURNING id")
         .bind(slug)
@@ -261,7 +344,8 @@ pub async fn finished_sentence_count(conn: &mut Conn, slug: &str) -> Result<i64,
 pub async fn story(conn: &mut Conn, slug: &str) -> Result<Vec<StorySentence>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, text, finished_version FROM sentences \
-         WHERE room_slug = ? AND finished_version IS NOT NULL ORDER BY finished_version",
+         WHERE room_slug = ? AND finished_version IS NOT NULL AND text <> '' \
+         ORDER BY finished_version",
     )
     .bind(slug)
     .fetch_all(&mut *conn)

@@ -1,0 +1,146 @@
+//! The WebAssembly client's calls to server functions, made with `fetch` directly so that each
+//! one carries an `Idempotency-Key` (a retried click never doubles a word) and shows up in the
+//! HTTP lens with its status, headers and timing.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+use crate::error::AppError;
+use crate::lens::{Lens, LensEntry};
+
+/// The response headers the lens shows.
+const SHOWN_HEADERS: [&str; 6] = [
+    "content-type",
+    "etag",
+    "cache-control",
+    "location",
+    "idempotent-replayed",
+    "retry-after",
+];
+
+/// How often a call is tried when the network fails (same key each time).
+const ATTEMPTS: u32 = 3;
+
+/// The problem code of a retry that arrived while the first request is still running.
+const IN_FLIGHT: &str = "idempotency-key-in-flight";
+
+async fn sleep_ms(millis: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// A fresh idempotency key: 128 random bits as hex (`crypto.getRandomValues`, which, unlike
+/// `randomUUID`, works on plain-HTTP LAN addresses too).
+pub fn new_key() -> String {
+    let mut bytes = [0u8; 16];
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "{}={}",
+                js_sys::encode_uri_component(name),
+                js_sys::encode_uri_component(value)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// POSTs form fields to a server function and decodes its JSON answer: `T` on success, the
+/// [`AppError`] it sent otherwise. Network failures are retried with the same key.
+pub async fn call<T: serde::de::DeserializeOwned>(
+    path: &str,
+    fields: &[(&str, &str)],
+    lens: Option<Lens>,
+) -> Result<T, AppError> {
+    let key = new_key();
+    let mut last_error = AppError::unavailable("The server could not be reached.");
+    for _ in 0..ATTEMPTS {
+        match attempt(path, fields, &key, lens).await {
+            // An earlier attempt whose answer was lost is still running on the server: wait for
+            // it, then ask again with the same key to get its response.
+            Ok((409, body)) if body.contains(IN_FLIGHT) => {
+                last_error = AppError::unavailable("The server is still busy with this word.");
+                sleep_ms(500).await;
+            }
+            Ok((status, body)) => {
+                return if (200..300).contains(&status) {
+                    serde_json::from_str(&body).map_err(|e| {
+                        AppError::new(status, "bad-response", "Bad response", e.to_string())
+                    })
+                } else {
+                    Err(serde_json::from_str(&body).unwrap_or_else(|_| {
+                        AppError::new(status, "unexpected", "Unexpected response", body)
+                    }))
+                };
+            }
+            Err(error) => last_error = error,
+        }
+    }
+    Err(last_error)
+}
+
+async fn attempt(
+    path: &str,
+    fields: &[(&str, &str)],
+    key: &str,
+    lens: Option<Lens>,
+) -> Result<(u16, String), AppError> {
+    let unreachable = |_| AppError::unavailable("The server could not be reached.");
+    let window = web_sys::window().ok_or_else(|| AppError::unavailable("no window"))?;
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&wasm_bindgen::JsValue::from_str(&form_body(fields)));
+    let request = Request::new_with_str_and_init(path, &init).map_err(unreachable)?;
+    let headers = request.headers();
+    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
+    let _ = headers.set("Accept", "application/json");
+    let _ = headers.set("Idempotency-Key", key);
+    let started = now_ms();
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(unreachable)?
+        .dyn_into()
+        .map_err(unreachable)?;
+    let text = JsFuture::from(response.text().map_err(unreachable)?)
+        .await
+        .map_err(unreachable)?
+        .as_string()
+        .unwrap_or_default();
+    let status = response.status();
+    if let Some(lens) = lens {
+        let mut shown = vec![("idempotency-key".to_owned(), key.to_owned())];
+        for name in SHOWN_HEADERS {
+            if let Ok(Some(value)) = response.headers().get(name) {
+                shown.push((name.to_owned(), value));
+            }
+        }
+        lens.record(LensEntry {
+            seq: 0,
+            method: "POST".into(),
+            target: path.to_owned(),
+            status: status.to_string(),
+            headers: shown,
+            millis: Some(now_ms() - started),
+        });
+    }
+    Ok((status, text))
+}

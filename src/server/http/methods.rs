@@ -1,0 +1,140 @@
+//! Method semantics on every path (RFC 9110 §9): `OPTIONS` answers 204 with the path's `Allow`;
+//! a method a path does not support is 405 with `Allow`; `TRACE` and `CONNECT` are always
+//! refused with 405 and never echo anything back. (`HEAD` is `GET` without a body: the router
+//! does that for every `GET` route.)
+//!
+//! What each path allows comes from one table ([`ROUTES`]), matched like the router matches;
+//! the method matrix test checks the table against the router.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, Method, StatusCode, header};
+
+use crate::error::AppError;
+
+/// The routes with methods beyond `GET`/`HEAD`, or under `/api/`, and what they allow
+/// (`OPTIONS` is added to each). Every other path is a page or a file: [`DOCUMENT`].
+pub const ROUTES: &[(&str, &str)] = &[
+    ("/api/rooms", "POST"),
+    ("/api/rooms/{slug}", "GET, HEAD, PUT, PATCH, DELETE"),
+    ("/api/rooms/{slug}/words", "GET, HEAD, POST"),
+    ("/api/rooms/{slug}/words/{id}", "GET, HEAD, PATCH, DELETE"),
+    ("/api/rooms/{slug}/sentence/end", "POST"),
+    ("/api/rooms/{slug}/story", "GET, HEAD"),
+    ("/api/rooms/{slug}/events", "GET, HEAD"),
+    ("/api/me", "GET, HEAD, PATCH"),
+    ("/api/openapi.json", "GET, HEAD"),
+    ("/api/fn/{*name}", "GET, HEAD, POST"),
+];
+
+/// What a page, a file or any other path allows.
+const DOCUMENT: &str = "GET, HEAD";
+
+/// The `Allow` of each path.
+#[derive(Debug)]
+pub struct AllowTable {
+    router: matchit::Router<&'static str>,
+}
+
+impl AllowTable {
+    pub fn new() -> AllowTable {
+        let mut router = matchit::Router::new();
+        for (path, methods) in ROUTES {
+            // The table is static and its patterns distinct: inserting cannot fail.
+            let _ = router.insert(*path, *methods);
+        }
+        AllowTable { router }
+    }
+
+    /// The methods of `path`, `OPTIONS` included; `None` for an unknown path under `/api/`.
+    pub fn allow(&self, path: &str) -> Option<String> {
+        match self.router.at(path) {
+            Ok(found) => Some(format!("{}, OPTIONS", found.value)),
+            Err(_) if path.starts_with("/api/") => None,
+            Err(_) => Some(format!("{DOCUMENT}, OPTIONS")),
+        }
+    }
+}
+
+impl Default for AllowTable {
+    fn default() -> AllowTable {
+        AllowTable::new()
+    }
+}
+
+fn with_allow(mut response: Response, allow: &str) -> Response {
+    response.headers_mut().remove(header::ALLOW);
+    if let Ok(allow) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    response
+}
+
+pub async fn method_semantics(
+    State(table): State<std::sync::Arc<AllowTable>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let allow = table.allow(&path);
+    match (&method, allow) {
+        (&Method::OPTIONS, Some(allow)) => {
+            with_allow(StatusCode::NO_CONTENT.into_response(), &allow)
+        }
+        (&Method::OPTIONS, None) => {
+            AppError::not_found("not-found", format!("Nothing is at {path}.")).into_response()
+        }
+        (&Method::TRACE | &Method::CONNECT, allow) => {
+            // Refused without reading or repeating anything of the request.
+            let problem = AppError::new(
+                405,
+                "method-not-allowed",
+                "Method not allowed",
+                format!("{method} is never allowed here."),
+            );
+            with_allow(
+                problem.into_response(),
+                &allow.unwrap_or_else(|| "OPTIONS".into()),
+            )
+        }
+        (_, allow) => {
+            let response = next.run(request).await;
+            match allow {
+                Some(allow) if response.status() == StatusCode::METHOD_NOT_ALLOWED => {
+                    with_allow(response, &allow)
+                }
+                _ => response,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_get_their_methods() {
+        let table = AllowTable::new();
+        assert_eq!(table.allow("/api/rooms").as_deref(), Some("POST, OPTIONS"));
+        assert_eq!(
+            table.allow("/api/rooms/main").as_deref(),
+            Some("GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
+        );
+        assert_eq!(
+            table.allow("/api/rooms/main/words/7").as_deref(),
+            Some("GET, HEAD, PATCH, DELETE, OPTIONS")
+        );
+        assert_eq!(
+            table.allow("/api/fn/add_word").as_deref(),
+            Some("GET, HEAD, POST, OPTIONS")
+        );
+        assert_eq!(
+            table.allow("/r/main").as_deref(),
+            Some("GET, HEAD, OPTIONS")
+        );
+        assert_eq!(table.allow("/api/nothing"), None);
+    }
+}

@@ -1,0 +1,352 @@
+//! The rooms service: the one place where a change is decided, stored and published.
+//!
+//! Server functions and the JSON API both call it, so a word gets the same checks and the same
+//! errors whichever way it arrives. Every change to a room goes through [`Rooms::change_room`]:
+//! one transaction on the single writer that takes the next room version, applies the change and
+//! logs it, then publishes it before the writer is let go — so each room's changes reach the live
+//! hub in version order, and a reconnecting stream finds them in the log.
+
+mod admin;
+mod words;
+
+pub use admin::Put;
+pub use words::EDIT_WINDOW;
+
+use std::sync::Arc;
+
+use crate::domain::{DisplayName, NameError, RoomSlug, SettingsError, WordError};
+use crate::error::AppError;
+use crate::model::{Me, RoomPage, RoomState, SentenceView, StorySentence, WordView};
+use crate::server::live::Hub;
+use crate::server::session::UserId;
+use crate::server::store::{self, ChangeRow, Conn, RoomRow, Store, StoreError};
+
+/// The most words one listing returns.
+pub const MAX_WORDS_PAGE: i64 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("there is no room `{0}`")]
+    RoomNotFound(String),
+    #[error("there is no word {id} in room `{room}`")]
+    WordNotFound { room: String, id: i64 },
+    #[error("there is already a room `{0}`")]
+    RoomExists(String),
+    #[error("room `{0}` is locked: its host is not taking new words")]
+    Locked(String),
+    #[error("the room changed: it is at version {current}, not the one given in If-Match")]
+    Stale { current: i64 },
+    #[error("only the host of room `{0}` may do this")]
+    NotHost(String),
+    #[error("{0}")]
+    NotAllowed(&'static str),
+    #[error("room `main` always exists: it cannot be deleted")]
+    MainIsPermanent,
+    #[error("the sentence has no words yet: there is nothing to end")]
+    EmptySentence,
+    #[error("a fix cannot start or end a sentence; delete the word and add another instead")]
+    EditChangesSentenceEnd,
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("invalid title: {0}")]
+    Title(NameError),
+    #[error(transparent)]
+    Word(#[from] WordError),
+    #[error(transparent)]
+    Turn(#[from] crate::domain::TurnError),
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(error: sqlx::Error) -> ServiceError {
+        ServiceError::Storage(StoreError::Database(error))
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(error: ServiceError) -> AppError {
+        match error {
+            ServiceError::RoomNotFound(_) => {
+                AppError::not_found("room-not-found", error.to_string())
+            }
+            ServiceError::WordNotFound { .. } => {
+                AppError::not_found("word-not-found", error.to_string())
+            }
+            ServiceError::RoomExists(_) => {
+                AppError::new(409, "room-exists", "Conflict", error.to_string())
+            }
+            ServiceError::Locked(_) => {
+                AppError::new(423, "room-locked", "Locked", error.to_string())
+            }
+            ServiceError::Stale { .. } => AppError::new(
+                412,
+                "precondition-failed",
+                "Precondition failed",
+                error.to_string(),
+            ),
+            ServiceError::NotHost(_) => {
+                AppError::new(403, "not-host", "Forbidden", error.to_string())
+            }
+            ServiceError::NotAllowed(_) => {
+                AppError::new(403, "not-allowed", "Forbidden", error.to_string())
+            }
+            ServiceError::MainIsPermanent => {
+                AppError::new(403, "room-permanent", "Forbidden", error.to_string())
+            }
+            ServiceError::EmptySentence => {
+                AppError::new(409, "sentence-empty", "Conflict", error.to_string())
+            }
+            ServiceError::EditChangesSentenceEnd => {
+                AppError::unprocessable("edit-changes-sentence-end", error.to_string())
+            }
+            ServiceError::Settings(error) => error.into(),
+            ServiceError::Title(_) => AppError::unprocessable("invalid-title", error.to_string()),
+            ServiceError::Word(error) => error.into(),
+            ServiceError::Turn(error) => error.into(),
+            ServiceError::Storage(error) => {
+                tracing::error!(%error, "storage failure");
+                AppError::internal()
+            }
+        }
+    }
+}
+
+/// What a change's closure gets: the room as it was, and the version and time of the change.
+pub struct Step<'a> {
+    pub room: &'a RoomRow,
+    /// The version this change gives the room.
+    pub version: i64,
+    pub now: String,
+}
+
+/// A room's story, for export.
+#[derive(Debug, Clone)]
+pub struct StoryDocument {
+    pub title: String,
+    pub sentences: Vec<StorySentence>,
+    /// When the room last changed (RFC 3339). The story changes less often than that, so this
+    /// is a conservative `Last-Modified`: never earlier than the story's real last change.
+    pub updated_at: String,
+}
+
+/// `If-Match` on a write: the room versions it accepts (`None`: no condition).
+pub type Precondition<'a> = Option<&'a [i64]>;
+
+/// The rooms service.
+#[derive(Clone)]
+pub struct Rooms {
+    store: Store,
+    hub: Arc<Hub>,
+}
+
+impl Rooms {
+    pub fn new(store: Store, hub: Arc<Hub>) -> Rooms {
+        Rooms { store, hub }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Runs one change to a room: in one transaction on the writer, finds the room (404),
+    /// checks `If-Match` (412), lets `change` apply itself at the next version and return the
+    /// event to log, bumps the room's version, logs the event, commits, and publishes it while
+    /// the writer is still held.
+    async fn change_room<T>(
+        &self,
+        slug: &RoomSlug,
+        precondition: Precondition<'_>,
+        change: impl AsyncFnOnce(&mut Conn, &Step<'_>) -> Result<(T, ChangeRow), ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let mut writer = self.store.writer().await?;
+        let mut tx = writer.begin().await?;
+        let room = store::room(&mut tx, slug.as_str())
+            .await?
+            .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
+        if let Some(accepted) = precondition
+            && !accepted.contains(&room.version)
+        {
+            return Err(ServiceError::Stale {
+                current: room.version,
+            });
+        }
+        let step = Step {
+            room: &room,
+            version: room.version + 1,
+            now: store::now_rfc3339(),
+        };
+        let (value, event) = change(&mut tx, &step).await?;
+        debug_assert_eq!(event.version, step.version);
+        store::set_room_version(&mut tx, slug.as_str(), step.version, &step.now).await?;
+        store::insert_change(&mut tx, slug.as_str(), &event, &step.now).await?;
+        tx.commit().await?;
+        self.hub.publish(slug.as_str(), &event);
+        drop(writer);
+        Ok(value)
+    }
+
+    /// A room's state as the caller sees it.
+    pub async fn room_state(
+        &self,
+        slug: &RoomSlug,
+        caller: &UserId,
+    ) -> Result<RoomState, ServiceError> {
+        let mut conn = self.store.read().await?;
+        let room = store::room(&mut conn, slug.as_str())
+            .await?
+            .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
+        state_of(&mut conn, room, Some(caller)).await
+    }
+
+    /// Everything the room page shows, read in one snapshot.
+    pub async fn room_page(
+        &self,
+        slug: &RoomSlug,
+        caller: &UserId,
+    ) -> Result<RoomPage, ServiceError> {
+        let state = self.room_state(slug, caller).await?;
+        let story = self.story(slug).await?;
+        let me = self.me(caller).await?;
+        Ok(RoomPage { state, story, me })
+    }
+
+    /// The finished sentences of a room, oldest first.
+    pub async fn story(&self, slug: &RoomSlug) -> Result<Vec<StorySentence>, ServiceError> {
+        let mut conn = self.store.read().await?;
+        if store::room(&mut conn, slug.as_str()).await?.is_none() {
+            return Err(ServiceError::RoomNotFound(slug.to_string()));
+        }
+        Ok(store::story(&mut conn, slug.as_str()).await?)
+    }
+
+    /// Words of a room after version `after`, in version order.
+    pub async fn words_after(
+        &self,
+        slug: &RoomSlug,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<WordView>, ServiceError> {
+        let mut conn = self.store.read().await?;
+        if store::room(&mut conn, slug.as_str()).await?.is_none() {
+            return Err(ServiceError::RoomNotFound(slug.to_string()));
+        }
+        let limit = limit.clamp(1, MAX_WORDS_PAGE);
+        Ok(store::words_after(&mut conn, slug.as_str(), after, limit).await?)
+    }
+
+    pub async fn word(&self, slug: &RoomSlug, id: i64) -> Result<WordView, ServiceError> {
+        let mut conn = self.store.read().await?;
+        if store::room(&mut conn, slug.as_str()).await?.is_none() {
+            return Err(ServiceError::RoomNotFound(slug.to_string()));
+        }
+        store::word_by_id(&mut conn, slug.as_str(), id)
+            .await?
+            .ok_or_else(|| ServiceError::WordNotFound {
+                room: slug.to_string(),
+                id,
+            })
+    }
+
+    /// The caller, with the name they chose or the one generated for them.
+    pub async fn me(&self, caller: &UserId) -> Result<Me, ServiceError> {
+        let mut conn = self.store.read().await?;
+        let name = store::user_name(&mut conn, caller.as_str()).await?;
+        Ok(Me {
+            id: caller.to_string(),
+            name: name.unwrap_or_else(|| caller.default_name().to_string()),
+        })
+    }
+
+    /// Changes the caller's display name (shown on their words from now on).
+    pub async fn rename(&self, caller: &UserId, name: &DisplayName) -> Result<Me, ServiceError> {
+        let mut writer = self.store.writer().await?;
+        let mut tx = writer.begin().await?;
+        store::set_user_name(
+            &mut tx,
+            caller.as_str(),
+            name.as_str(),
+            &store::now_rfc3339(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Me {
+            id: caller.to_string(),
+            name: name.to_string(),
+        })
+    }
+
+    /// A room's story with its title and the time the room last changed (for `Last-Modified`),
+    /// read in one snapshot.
+    pub async fn story_document(&self, slug: &RoomSlug) -> Result<StoryDocument, ServiceError> {
+        let mut conn = self.store.read().await?;
+        let room = store::room(&mut conn, slug.as_str())
+            .await?
+            .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
+        let sentences = store::story(&mut conn, slug.as_str()).await?;
+        Ok(StoryDocument {
+            title: room.title,
+            sentences,
+            updated_at: room.updated_at,
+        })
+    }
+
+    /// Whether a room exists.
+    pub async fn exists(&self, slug: &RoomSlug) -> Result<bool, ServiceError> {
+        let mut conn = self.store.read().await?;
+        Ok(store::room(&mut conn, slug.as_str()).await?.is_some())
+    }
+
+    /// Answers whether the database responds.
+    pub async fn healthy(&self) -> bool {
+        self.store.ping().await.is_ok()
+    }
+}
+
+/// A change-log row for an event whose data is `value` as JSON.
+fn event<T: serde::Serialize>(
+    kind: crate::model::EventKind,
+    version: i64,
+    value: &T,
+) -> Result<ChangeRow, ServiceError> {
+    Ok(ChangeRow {
+        version,
+        kind,
+        data: serde_json::to_string(value)
+            .map_err(|e| StoreError::Corrupt(format!("event JSON: {e}")))?,
+    })
+}
+
+/// The state of `room` read through `conn` (a read snapshot, or the writer inside a change).
+/// Without a caller, `host` is false: that is the state a `room` event carries to everyone.
+async fn state_of(
+    conn: &mut Conn,
+    room: RoomRow,
+    caller: Option<&UserId>,
+) -> Result<RoomState, ServiceError> {
+    let sentence = store::current_sentence(conn, &room.slug).await?;
+    let words = store::words_of_sentence(conn, sentence.id).await?;
+    let finished_sentences = store::finished_sentence_count(conn, &room.slug).await?;
+    Ok(RoomState {
+        host: caller.is_some_and(|caller| is_host(&room, caller)),
+        slug: room.slug,
+        title: room.title,
+        version: room.version,
+        settings: room.settings,
+        sentence: SentenceView {
+            id: sentence.id,
+            words,
+        },
+        finished_sentences,
+        turn: None,
+    })
+}
+
+/// Whether `caller` is the room's host.
+fn is_host(room: &RoomRow, caller: &UserId) -> bool {
+    room.host_id.as_deref() == Some(caller.as_str())
+}
