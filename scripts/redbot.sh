@@ -11,14 +11,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib/server.sh
 
 venv="$PWD/target/tools/redbot"
-if ! python_tool "$venv" redbot==2.7.1 redbot; then
-  if [ "${FRASE_TEST_REQUIRE:-}" = all ]; then
-    echo "REDbot cannot run without Python (FRASE_TEST_REQUIRE=all)" >&2
-    exit 1
-  fi
-  echo "SKIPPED REDbot: it cannot be installed" >&2
-  exit 0
-fi
+python_tool "$venv" redbot==2.7.1 redbot || skip_or_fail "REDbot" "Python cannot install it"
 start_server "$port"
 
 for word in Había una vez. Y; do

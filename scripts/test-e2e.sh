@@ -6,18 +6,11 @@ set -euo pipefail
 port="${1:-3917}"
 cd "$(dirname "$0")/.."
 
-skip_or_fail() {
-  if [ "${FRASE_TEST_REQUIRE:-}" = all ]; then
-    echo "end-to-end tests cannot run: $1 (FRASE_TEST_REQUIRE=all)" >&2
-    exit 1
-  fi
-  echo "SKIPPED end-to-end tests: $1" >&2
-  exit 0
-}
+. scripts/lib/server.sh
 
 chromium="${FRASE_CHROMIUM:-/usr/bin/chromium}"
-[ -x "$chromium" ] || skip_or_fail "no Chromium at $chromium (apt-get install chromium)"
-[ -d end2end/node_modules/@playwright/test ] || skip_or_fail "no end2end/node_modules (make bootstrap-test)"
+[ -x "$chromium" ] || skip_or_fail "end-to-end tests" "no Chromium at $chromium (apt-get install chromium)"
+[ -d end2end/node_modules/@playwright/test ] || skip_or_fail "end-to-end tests" "no end2end/node_modules (make bootstrap-test)"
 [ -x target/release/frase ] || { echo "no target/release/frase: run make build" >&2; exit 1; }
 
 echo "==> Playwright end-to-end tests ($("$chromium" --version 2>/dev/null), port $port)"

@@ -62,3 +62,14 @@ python_tool() {
   "$venv/bin/pip" install -q --disable-pip-version-check "$package" || { echo "pip install $package failed" >&2; return 1; }
   touch "$venv/.installed-$package-py$version"
 }
+
+# skip_or_fail WHAT REASON: where a test tool is missing, skip with the reason; with
+# FRASE_TEST_REQUIRE=all (CI) that is a failure instead.
+skip_or_fail() {
+  if [ "${FRASE_TEST_REQUIRE:-}" = all ]; then
+    echo "$1 cannot run: $2 (FRASE_TEST_REQUIRE=all)" >&2
+    exit 1
+  fi
+  echo "SKIPPED $1: $2" >&2
+  exit 0
+}

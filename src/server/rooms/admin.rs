@@ -1,6 +1,6 @@
 //! Rooms themselves: create (by code or by name), replace, change, delete.
 
-use super::{Precondition, Rooms, ServiceError, event, is_host, state_of};
+use super::{Precondition, Rooms, ServiceError, event, is_host, room_for_write, state_of};
 use crate::domain::{RoomSettings, RoomSlug, RoomTitle};
 use crate::model::{EventKind, RoomSettingsPatch, RoomState};
 use crate::server::session::UserId;
@@ -174,16 +174,7 @@ impl Rooms {
         }
         let mut writer = self.store.writer().await?;
         let mut tx = writer.begin().await?;
-        let room = store::room(&mut tx, slug.as_str())
-            .await?
-            .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
-        if let Some(accepted) = precondition
-            && !accepted.contains(&room.version)
-        {
-            return Err(ServiceError::Stale {
-                current: room.version,
-            });
-        }
+        let room = room_for_write(&mut tx, slug, precondition).await?;
         if !is_host(&room, caller) {
             return Err(ServiceError::NotHost(slug.to_string()));
         }

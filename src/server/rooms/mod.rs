@@ -165,16 +165,7 @@ impl Rooms {
     ) -> Result<T, ServiceError> {
         let mut writer = self.store.writer().await?;
         let mut tx = writer.begin().await?;
-        let room = store::room(&mut tx, slug.as_str())
-            .await?
-            .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
-        if let Some(accepted) = precondition
-            && !accepted.contains(&room.version)
-        {
-            return Err(ServiceError::Stale {
-                current: room.version,
-            });
-        }
+        let room = room_for_write(&mut tx, slug, precondition).await?;
         let step = Step {
             room: &room,
             version: room.version + 1,
@@ -349,4 +340,23 @@ async fn state_of(
 /// Whether `caller` is the room's host.
 fn is_host(room: &RoomRow, caller: &UserId) -> bool {
     room.host_id.as_deref() == Some(caller.as_str())
+}
+
+/// The room a write is about, read inside the write's transaction, checked against `If-Match`.
+async fn room_for_write(
+    conn: &mut Conn,
+    slug: &RoomSlug,
+    precondition: Precondition<'_>,
+) -> Result<RoomRow, ServiceError> {
+    let room = store::room(conn, slug.as_str())
+        .await?
+        .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
+    if let Some(accepted) = precondition
+        && !accepted.contains(&room.version)
+    {
+        return Err(ServiceError::Stale {
+            current: room.version,
+        });
+    }
+    Ok(room)
 }
