@@ -16,6 +16,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
     let assets = use_context::<Arc<AssetManifest>>().unwrap_or_default();
     let nonce = leptos::nonce::use_nonce();
+    // The page's Content-Security-Policy names this response's nonce, which its inline scripts
+    // (the boot script below and Leptos' own) carry.
+    if let Some(nonce) = &nonce
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(policy) =
+            http::HeaderValue::from_str(&crate::server::http::security::page_policy(nonce))
+    {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+    }
     // Loads the WebAssembly client, then hands the page over to it.
     let boot = match (&assets.js, &assets.wasm) {
         (Some(js), Some(wasm)) => Some(format!(

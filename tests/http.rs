@@ -705,6 +705,10 @@ async fn pages_are_revalidated_with_an_etag() {
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"], etag);
     assert_eq!(again.headers()["cache-control"], "private, no-cache");
+    assert!(
+        !again.headers().contains_key("content-security-policy"),
+        "the stored page keeps its own policy, with its nonce"
+    );
     assert!(again.text().await.unwrap().is_empty());
 
     visitor
@@ -832,4 +836,53 @@ async fn bodies_are_objects_counts_are_whole_numbers_and_odd_tags_fail_the_preco
         0,
         "nothing stored"
     );
+}
+
+/// Issue 11 (acceptance 2, in part): the security headers on a page, an API response and an
+/// error; the page's policy names the nonce its inline scripts carry, and allows nothing else
+/// inline.
+#[tokio::test]
+async fn responses_carry_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let page = client.get(app.url("/r/main")).send().await.unwrap();
+    let api = client.get(app.url("/api/rooms/main")).send().await.unwrap();
+    let error = client
+        .get(app.url("/api/rooms/no-such-room"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error.status(), 404);
+    for response in [&page, &api, &error] {
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(
+            headers["referrer-policy"],
+            "strict-origin-when-cross-origin"
+        );
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert!(headers.contains_key("permissions-policy"));
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(policy.contains("'wasm-unsafe-eval'"), "{policy}");
+        assert!(!policy.contains("unsafe-inline") && !policy.contains("'unsafe-eval'"));
+    }
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let nonce = html
+        .split("nonce=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page has a script with a nonce");
+    assert!(policy.contains(&format!("'nonce-{nonce}'")), "{policy}");
+    for script in html.split("<script").skip(1) {
+        let tag = script.split('>').next().unwrap();
+        assert!(
+            tag.contains(&format!("nonce=\"{nonce}\"")) || tag.contains("src="),
+            "an inline script without the nonce: <script{tag}>"
+        );
+    }
 }

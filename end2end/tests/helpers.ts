@@ -13,10 +13,18 @@ export async function createRoom(
   return state.slug as string;
 }
 
-/** Opens a room page and waits until the WebAssembly client has taken it over. */
+/**
+ * Opens a room page and waits until the WebAssembly client has taken it over. Fails if the page's
+ * Content-Security-Policy refused anything on the way (console messages of Chromium).
+ */
 export async function openHydrated(page: Page, slug: string): Promise<void> {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) violations.push(message.text());
+  });
   await page.goto(`/r/${slug}`);
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1, { timeout: 15_000 });
+  expect(violations, "CSP violations").toEqual([]);
 }
 
 /** The words of the live sentence, as displayed. */

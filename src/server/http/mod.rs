@@ -12,5 +12,6 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod router;
+pub mod security;
 pub mod server_fns;
 pub mod validators;

@@ -17,8 +17,8 @@ use tracing::Level;
 use super::extract::QueryParams;
 use super::server_fns::app_context;
 use super::{
-    assets, events, idempotency, json_api, methods, metrics, openapi, problem, server_fns,
-    validators,
+    assets, events, idempotency, json_api, methods, metrics, openapi, problem, security,
+    server_fns, validators,
 };
 use crate::app::{App, shell};
 use crate::domain::RoomSlug;
@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(validators::encoding_etags))
+        .layer(middleware::from_fn(security::security_headers))
         // One log line per request, at `info`: method, path, status and latency.
         .layer(
             TraceLayer::new_for_http()

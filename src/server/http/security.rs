@@ -1,0 +1,73 @@
+//! Security headers on every response (CONTRACT §7).
+//!
+//! The Content-Security-Policy allows no inline script and no `eval`: only scripts of this
+//! origin, WebAssembly compilation (`'wasm-unsafe-eval'`), and, on pages, the inline scripts
+//! that carry the page's nonce (the boot script and Leptos' own), which [`page_policy`] names.
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use http::HeaderValue;
+use http::header::{
+    CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+
+/// Everything but `script-src`, which differs between pages and the rest.
+const POLICY_REST: &str = "default-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// The policy of responses that are not pages: nothing inline at all.
+fn default_policy() -> String {
+    format!("script-src 'self' 'wasm-unsafe-eval'; {POLICY_REST}")
+}
+
+/// The policy of a page whose inline scripts carry `nonce`.
+pub fn page_policy(nonce: &str) -> String {
+    format!("script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; {POLICY_REST}")
+}
+
+const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+
+/// Middleware: the headers every response carries. A page has set its own
+/// `Content-Security-Policy` (with its nonce) while rendering; that one is kept, and a 304 gets
+/// none.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    // A 304 keeps the policy the client stored with the page it has (and that page's nonce).
+    let not_modified = response.status() == http::StatusCode::NOT_MODIFIED;
+    let headers = response.headers_mut();
+    if !not_modified
+        && !headers.contains_key(CONTENT_SECURITY_POLICY)
+        && let Ok(value) = HeaderValue::from_str(&default_policy())
+    {
+        headers.insert(CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        http::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(PERMISSIONS_POLICY),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_allow_no_inline_script_and_no_eval() {
+        for policy in [default_policy(), page_policy("abc")] {
+            assert!(!policy.contains("'unsafe-inline'"));
+            assert!(!policy.contains("'unsafe-eval'"));
+            assert!(policy.contains("'wasm-unsafe-eval'"));
+            assert!(policy.contains("frame-ancestors 'none'"));
+        }
+        assert!(page_policy("abc").contains("'nonce-abc'"));
+    }
+}
