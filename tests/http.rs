@@ -886,3 +886,57 @@ async fn responses_carry_the_security_headers() {
         );
     }
 }
+
+/// Issue 11 (acceptance 3): a write from a page of another site is refused with 403 and stores
+/// nothing, through the JSON API and through a server function; from this site it succeeds.
+#[tokio::test]
+async fn cross_site_writes_are_refused() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let own_origin = app.url("").trim_end_matches('/').to_owned();
+    let foreign = client
+        .post(app.url("/api/rooms/main/words"))
+        .header("origin", "http://evil.example")
+        .json(&json!({ "text": "hola" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    assert_eq!(
+        foreign.headers()["content-type"],
+        "application/problem+json"
+    );
+    let foreign_fn = client
+        .post(app.url("/api/fn/add_word"))
+        .header("origin", "null")
+        .header("accept", "application/json")
+        .form(&[("room", "main"), ("text", "hola")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign_fn.status(), 403);
+    let words: Value = client
+        .get(app.url("/api/rooms/main/words"))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        words["words"].as_array().unwrap().len(),
+        0,
+        "reads pass, nothing stored"
+    );
+
+    let own = client
+        .post(app.url("/api/fn/add_word"))
+        .header("origin", &own_origin)
+        .header("accept", "application/json")
+        .form(&[("room", "main"), ("text", "hola")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 201, "from {own_origin}");
+}

@@ -10,6 +10,7 @@ pub mod json_api;
 pub mod methods;
 pub mod metrics;
 pub mod openapi;
+pub mod origin;
 pub mod problem;
 pub mod router;
 pub mod security;

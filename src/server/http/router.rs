@@ -17,7 +17,7 @@ use tracing::Level;
 use super::extract::QueryParams;
 use super::server_fns::app_context;
 use super::{
-    assets, events, idempotency, json_api, methods, metrics, openapi, problem, security,
+    assets, events, idempotency, json_api, methods, metrics, openapi, origin, problem, security,
     server_fns, validators,
 };
 use crate::app::{App, shell};
@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
             idempotency::idempotent_posts,
         ))
         .layer(middleware::from_fn(validators::page_validators))
+        .layer(middleware::from_fn(origin::refuse_cross_site))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(problem::problem_responses))
         .layer(middleware::from_fn_with_state(
