@@ -55,15 +55,7 @@ fn allow_set(response: &reqwest::Response) -> Vec<String> {
 async fn every_path_answers_every_method_by_the_book() {
     let app = TestApp::spawn().await;
     let host = user();
-    let room: Value = host
-        .post(app.url("/api/rooms"))
-        .json(&json!({ "title": "matriz" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let room = app.post_room(&host, json!({ "title": "matriz" })).await;
     let slug = room["slug"].as_str().unwrap().to_owned();
     let word: Value = host
         .post(app.url(&format!("/api/rooms/{slug}/words")))
@@ -289,15 +281,7 @@ async fn put_is_idempotent_and_delete_twice_is_204_then_404() {
 async fn patch_changes_some_settings_for_the_host_only() {
     let app = TestApp::spawn().await;
     let host = user();
-    let created: Value = host
-        .post(app.url("/api/rooms"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = app.post_room(&host, json!({})).await;
     let slug = created["slug"].as_str().unwrap();
     let url = app.url(&format!("/api/rooms/{slug}"));
     let patched = host
@@ -358,15 +342,7 @@ async fn patch_changes_some_settings_for_the_host_only() {
 async fn authors_fix_and_undo_their_words_and_the_host_any_word() {
     let app = TestApp::spawn().await;
     let (host, ana, bea) = (user(), user(), user());
-    let created: Value = host
-        .post(app.url("/api/rooms"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = app.post_room(&host, json!({})).await;
     let slug = created["slug"].as_str().unwrap().to_owned();
     let add = |client: &reqwest::Client, text: &str| {
         client
@@ -430,15 +406,12 @@ async fn authors_fix_and_undo_their_words_and_the_host_any_word() {
 async fn the_host_ends_the_sentence_and_the_story_comes_in_three_formats() {
     let app = TestApp::spawn().await;
     let host = user();
-    let created: Value = host
-        .post(app.url("/api/rooms"))
-        .json(&json!({ "title": "Cuento", "settings": { "no_double_turn": false } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = app
+        .post_room(
+            &host,
+            json!({ "title": "Cuento", "settings": { "no_double_turn": false } }),
+        )
+        .await;
     let slug = created["slug"].as_str().unwrap().to_owned();
     let end = app.url(&format!("/api/rooms/{slug}/sentence/end"));
     assert_eq!(
@@ -635,15 +608,12 @@ async fn compression_is_offered_but_never_on_the_event_stream() {
 async fn the_story_is_revalidated_by_date() {
     let app = TestApp::spawn().await;
     let host = user();
-    let created: Value = host
-        .post(app.url("/api/rooms"))
-        .json(&json!({ "title": "Fechas", "settings": { "no_double_turn": false } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = app
+        .post_room(
+            &host,
+            json!({ "title": "Fechas", "settings": { "no_double_turn": false } }),
+        )
+        .await;
     let slug = created["slug"].as_str().unwrap().to_owned();
     let words = app.url(&format!("/api/rooms/{slug}/words"));
     let story = app.url(&format!("/api/rooms/{slug}/story"));
@@ -731,15 +701,7 @@ async fn pages_are_revalidated_with_an_etag() {
 async fn compressed_representations_have_their_own_etag() {
     let app = TestApp::spawn().await;
     let host = user();
-    let created: Value = host
-        .post(app.url("/api/rooms"))
-        .json(&json!({ "title": "Comprimida" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = app.post_room(&host, json!({ "title": "Comprimida" })).await;
     let room = app.url(&format!("/api/rooms/{}", created["slug"].as_str().unwrap()));
     let plain = host.get(&room).send().await.unwrap();
     let plain_tag = plain.headers()["etag"].to_str().unwrap().to_owned();

@@ -76,6 +76,22 @@ impl TestApp {
     }
 
     /// Stops the server gracefully and waits until it has.
+    /// `POST /api/rooms` as `client` (who becomes the host); the new room's state.
+    pub async fn post_room(
+        &self,
+        client: &reqwest::Client,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let response = client
+            .post(self.url("/api/rooms"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "POST /api/rooms {body}");
+        response.json().await.unwrap()
+    }
+
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
