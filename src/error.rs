@@ -14,6 +14,9 @@ pub struct AppError {
     pub code: String,
     pub title: String,
     pub detail: String,
+    /// Seconds to wait before trying again (429, 503): sent as `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
@@ -28,6 +31,17 @@ impl AppError {
             code: code.into(),
             title: title.to_owned(),
             detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 429: too many requests; `wait` is how long until one more is allowed.
+    pub fn rate_limited(detail: impl Into<String>, wait: std::time::Duration) -> AppError {
+        // Whole seconds, rounded up: a client that waits this long is let through.
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        AppError {
+            retry_after: Some(seconds.max(1)),
+            ..AppError::new(429, "rate-limited", "Too many requests", detail)
         }
     }
 

@@ -221,6 +221,7 @@ mod tests {
                 id: "u".into(),
                 name: "U".into(),
             },
+            csrf: String::new(),
         }
     }
 

@@ -138,6 +138,9 @@ pub struct RoomPage {
     pub state: RoomState,
     pub story: Vec<StorySentence>,
     pub me: Me,
+    /// The caller's CSRF token, for the forms that work without JavaScript.
+    #[serde(default)]
+    pub csrf: String,
 }
 
 /// The kinds of live events, as named on the wire (`event: <name>`).

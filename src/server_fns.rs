@@ -13,7 +13,9 @@ use crate::model::{Me, RoomPage, WordView};
 pub async fn load_room(room: String) -> Result<RoomPage, AppError> {
     let (rooms, session) = backend::context().await?;
     let slug = backend::slug(&room)?;
-    Ok(rooms.room_page(&slug, &session.user).await?)
+    let mut page = rooms.room_page(&slug, &session.user).await?;
+    page.csrf = backend::csrf_token(&session)?;
+    Ok(page)
 }
 
 /// Adds a word to a room's sentence (`room` and `text`, form-encoded).
@@ -59,6 +61,15 @@ mod backend {
                     AppError::internal()
                 })?;
         Ok((state.rooms, session))
+    }
+
+    /// The caller's CSRF token for the page's forms.
+    pub fn csrf_token(session: &Session) -> Result<String, AppError> {
+        let state = use_context::<AppState>().ok_or_else(AppError::internal)?;
+        Ok(crate::server::http::csrf::token(
+            &state.session.key,
+            &session.user,
+        ))
     }
 
     /// Answers 201 Created, with the new resource's `Location`.

@@ -539,12 +539,21 @@ async fn a_plain_form_post_is_redirected_back_to_the_room() {
     let app = TestApp::spawn().await;
     let client = user();
     let page = app.url("/r/main");
+    let html = client
+        .get(&page)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = common::csrf_token(&html);
     let post = |text: &'static str| {
         client
             .post(app.url("/api/fn/add_word"))
             .header("accept", "text/html,application/xhtml+xml")
             .header("referer", &page)
-            .form(&[("room", "main"), ("text", text)])
+            .form(&[("room", "main"), ("text", text), ("csrf", csrf.as_str())])
             .send()
     };
     let accepted = post("hola").await.unwrap();

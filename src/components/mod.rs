@@ -22,6 +22,10 @@ pub fn error_message(code: &str, max_word_length: u32) -> String {
         "name-empty" | "name-too-long" | "name-control-character" | "name-markup" => {
             "Ese nombre no es válido (1 a 40 caracteres, sin < > &).".to_owned()
         }
+        "rate-limited" => "Vas muy rápido: espera un momento y vuelve a intentarlo.".to_owned(),
+        "cross-site" | "bad-csrf-token" => {
+            "La página caducó: recárgala y vuelve a intentarlo.".to_owned()
+        }
         "unavailable" => "No hay conexión con el servidor. Inténtalo de nuevo.".to_owned(),
         _ => "Algo salió mal; la palabra no se añadió.".to_owned(),
     }

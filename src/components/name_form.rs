@@ -9,7 +9,7 @@ use crate::server_fns::SetName;
 
 /// The caller's display name, shown with their words; works with and without JavaScript.
 #[component]
-pub fn NameForm(me: Me) -> impl IntoView {
+pub fn NameForm(me: Me, csrf: String) -> impl IntoView {
     let rename = ServerAction::<SetName>::new();
     let name = RwSignal::new(me.name.clone());
     let input = NodeRef::<leptos::html::Input>::new();
@@ -38,6 +38,7 @@ pub fn NameForm(me: Me) -> impl IntoView {
 
     view! {
         <form id="name-form" class="name-form" method="post" action=SetName::PATH on:submit=on_submit>
+            <input type="hidden" name="csrf" value=csrf/>
             <label for="name-input">"Tu nombre"</label>
             <div class="row">
                 <input id="name-input" name="name" type="text" required maxlength="40"

@@ -13,7 +13,7 @@ use crate::server_fns::AddWord;
 /// HTTP lens); without JavaScript it is a plain form post to the same function, which answers
 /// with a redirect back here.
 #[component]
-pub fn WordForm(live: LiveRoom, returned_error: Option<String>) -> impl IntoView {
+pub fn WordForm(live: LiveRoom, returned_error: Option<String>, csrf: String) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let max_length = move || {
         live.settings
@@ -52,6 +52,7 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>) -> impl IntoView
     view! {
         <form id="word-form" class="word-form" method="post" action=AddWord::PATH on:submit=on_submit>
             <input type="hidden" name="room" value=live.slug.get_value()/>
+            <input type="hidden" name="csrf" value=csrf/>
             <label for="word-input">"Tu palabra"</label>
             <div class="row">
                 <input

@@ -75,8 +75,8 @@ fn Room(data: RoomData) -> impl IntoView {
                 </p>
             </header>
             <Sentence live/>
-            <WordForm live returned_error/>
-            <NameForm me=data.me.clone()/>
+            <WordForm live returned_error csrf=data.csrf.clone()/>
+            <NameForm me=data.me.clone() csrf=data.csrf.clone()/>
             <Story live/>
             <HttpLens lens/>
         </main>

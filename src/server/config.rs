@@ -4,8 +4,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::server::http::cors::parse_origin;
+use crate::server::limits::{Rate, RateLimit};
 
 /// frase: a live word-by-word sentence game. Everyone who opens the page adds one word to a
 /// sentence built together; every screen shows each new word the moment it lands.
@@ -61,7 +65,81 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub secret_key: Option<String>,
+
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(
+        long,
+        env = "FRASE_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM).
+    #[arg(
+        long,
+        env = "FRASE_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a development certificate generated for this machine's names and LAN
+    /// addresses, kept in the data dir and reused (browsers will ask you to trust it).
+    #[arg(
+        long,
+        env = "FRASE_SELF_SIGNED",
+        conflicts_with_all = ["tls_cert", "tls_key"]
+    )]
+    pub self_signed: bool,
+
+    /// New words one user may add: COUNT/UNIT (second, minute, hour), or `off`, which also
+    /// lifts the limit on writes per address (fifty times this rate).
+    #[arg(
+        long,
+        env = "FRASE_RATE_LIMIT",
+        default_value = "30/minute",
+        value_name = "RATE"
+    )]
+    pub rate_limit: RateLimit,
+
+    /// Event streams one client address may hold open (a classroom behind NAT shares one
+    /// address, hence the generous default); 0 = unlimited.
+    #[arg(
+        long,
+        env = "FRASE_STREAMS_PER_ADDRESS",
+        default_value_t = DEFAULT_STREAMS_PER_ADDRESS,
+        value_name = "COUNT"
+    )]
+    pub streams_per_address: usize,
+
+    /// An origin (scheme://host[:port]) whose pages may call the API with the user's cookies
+    /// (CORS); repeat it, or separate origins with commas. None by default.
+    #[arg(
+        long = "cors-origin",
+        env = "FRASE_CORS_ORIGINS",
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        value_parser = parse_origin
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Seconds a client may take to send a request's headers before the connection is closed.
+    #[arg(
+        long,
+        env = "FRASE_HEADER_TIMEOUT",
+        default_value_t = 10,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub header_timeout: u64,
 }
+
+/// Event streams one address may hold open by default.
+pub const DEFAULT_STREAMS_PER_ADDRESS: usize = 1000;
+
+/// Writes one address may make, as a multiple of one user's word rate.
+pub const ADDRESS_RATE_FACTOR: u32 = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
@@ -90,12 +168,80 @@ pub struct Storage {
     pub database_url: String,
 }
 
+/// Where HTTPS gets its certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    Files {
+        cert: PathBuf,
+        key: PathBuf,
+    },
+    /// Generated for this machine, kept in the data dir.
+    SelfSigned,
+}
+
+/// Abuse limits (CONTRACT §1, "Tuning for load tests").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// New words per user.
+    pub word_rate: RateLimit,
+    /// Writes of any kind per client address.
+    pub address_write_rate: RateLimit,
+    /// Open event streams per client address (0: unlimited).
+    pub streams_per_address: usize,
+    /// Time allowed for a request's headers to arrive.
+    pub header_timeout: Duration,
+}
+
+impl Limits {
+    pub fn new(word_rate: RateLimit, streams_per_address: usize, header_timeout: Duration) -> Self {
+        let address_write_rate = match word_rate {
+            RateLimit::Off => RateLimit::Off,
+            RateLimit::Every(rate) => RateLimit::Every(rate.times(ADDRESS_RATE_FACTOR)),
+        };
+        Limits {
+            word_rate,
+            address_write_rate,
+            streams_per_address,
+            header_timeout,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::new(
+            RateLimit::Every(Rate::per_minute(30)),
+            DEFAULT_STREAMS_PER_ADDRESS,
+            Duration::from_secs(10),
+        )
+    }
+}
+
 /// Everything `serve` needs, resolved once at start.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub addr: SocketAddr,
     pub storage: Storage,
     pub secret_key: Option<String>,
+    /// HTTPS, or plain HTTP when `None`.
+    pub tls: Option<TlsSource>,
+    pub limits: Limits,
+    /// Origins allowed to call the API from their pages.
+    pub cors_origins: Vec<String>,
+}
+
+impl Settings {
+    /// The defaults of `frase serve` at `addr` with `storage`.
+    pub fn new(addr: SocketAddr, storage: Storage) -> Settings {
+        Settings {
+            addr,
+            storage,
+            secret_key: None,
+            tls: None,
+            limits: Limits::default(),
+            cors_origins: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,10 +273,25 @@ impl StorageArgs {
 
 impl ServeArgs {
     pub fn resolve(&self) -> Result<Settings, ConfigError> {
+        let tls = match (&self.tls_cert, &self.tls_key, self.self_signed) {
+            (Some(cert), Some(key), _) => Some(TlsSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (_, _, true) => Some(TlsSource::SelfSigned),
+            _ => None,
+        };
         Ok(Settings {
             addr: self.addr,
             storage: self.storage.resolve()?,
             secret_key: self.secret_key.clone(),
+            tls,
+            limits: Limits::new(
+                self.rate_limit,
+                self.streams_per_address,
+                Duration::from_secs(self.header_timeout),
+            ),
+            cors_origins: self.cors_origins.clone(),
         })
     }
 }
@@ -157,5 +318,57 @@ mod tests {
             other => panic!("parsed as {other:?}"),
         }
         assert!(Cli::try_parse_from(["frase", "serve", "--addr", "nowhere"]).is_err());
+    }
+
+    fn serve_settings(args: &[&str]) -> Result<Settings, String> {
+        let argv = ["frase", "serve", "--data-dir", "/tmp/frase-test"]
+            .iter()
+            .chain(args);
+        match Cli::try_parse_from(argv)
+            .map_err(|error| error.to_string())?
+            .command
+        {
+            Command::Serve(args) => args.resolve().map_err(|error| error.to_string()),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tls_is_a_pair_of_files_or_self_signed() {
+        assert_eq!(serve_settings(&[]).unwrap().tls, None);
+        assert_eq!(
+            serve_settings(&["--self-signed"]).unwrap().tls,
+            Some(TlsSource::SelfSigned)
+        );
+        assert_eq!(
+            serve_settings(&["--tls-cert", "c.pem", "--tls-key", "k.pem"])
+                .unwrap()
+                .tls,
+            Some(TlsSource::Files {
+                cert: "c.pem".into(),
+                key: "k.pem".into()
+            })
+        );
+        assert!(serve_settings(&["--tls-cert", "c.pem"]).is_err());
+        assert!(serve_settings(&["--self-signed", "--tls-cert", "c", "--tls-key", "k"]).is_err());
+    }
+
+    #[test]
+    fn rate_limits_default_and_turn_off_together() {
+        let limits = serve_settings(&[]).unwrap().limits;
+        assert_eq!(limits, Limits::default());
+        assert_eq!(limits.word_rate, RateLimit::Every(Rate::per_minute(30)));
+        assert_eq!(
+            limits.address_write_rate,
+            RateLimit::Every(Rate::per_minute(30 * ADDRESS_RATE_FACTOR))
+        );
+        let off = serve_settings(&["--rate-limit", "off"]).unwrap().limits;
+        assert_eq!(
+            (off.word_rate, off.address_write_rate),
+            (RateLimit::Off, RateLimit::Off)
+        );
+        let error = serve_settings(&["--rate-limit", "lots"]).unwrap_err();
+        assert!(error.contains("30/minute"), "{error}");
+        assert!(serve_settings(&["--header-timeout", "0"]).is_err());
     }
 }

@@ -3,9 +3,11 @@
 pub mod config;
 pub mod export;
 pub mod http;
+pub mod limits;
 pub mod live;
 pub mod rooms;
 pub mod serve;
 pub mod session;
 pub mod state;
 pub mod store;
+pub mod tls;

@@ -13,12 +13,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::server::config::Settings;
 use crate::server::http::assets::AssetManifest;
+use crate::server::http::connections::{ConnectionSettings, serve_connections};
+use crate::server::http::cors::CorsOrigins;
 use crate::server::http::router::router;
+use crate::server::http::security::Transport;
+use crate::server::limits::{KeyedLimiter, StreamCounter};
 use crate::server::live::Hub;
 use crate::server::rooms::Rooms;
 use crate::server::session::{SecretError, SessionConfig, load_or_create_key};
 use crate::server::state::AppState;
 use crate::server::store::{Store, StoreError};
+use crate::server::tls::{Tls, TlsError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -26,6 +31,8 @@ pub enum ServeError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -41,6 +48,9 @@ pub struct Application {
     router: Router,
     state: AppState,
     store: Store,
+    connections: ConnectionSettings,
+    /// The development certificate, when one was generated.
+    generated_certificate: Option<std::path::PathBuf>,
 }
 
 impl Application {
@@ -49,6 +59,18 @@ impl Application {
         let store = Store::open(&settings.storage.database_url).await?;
         store.migrate().await?;
         let key = load_or_create_key(settings.secret_key.as_deref(), &settings.storage.data_dir)?;
+        let tls = match &settings.tls {
+            Some(source) => Some(Tls::load(
+                source,
+                &settings.storage.data_dir,
+                settings.addr,
+            )?),
+            None => None,
+        };
+        let transport = match tls {
+            Some(_) => Transport::Https,
+            None => Transport::Http,
+        };
         let listener =
             TcpListener::bind(settings.addr)
                 .await
@@ -64,19 +86,35 @@ impl Application {
                  build with `make build`"
             );
         }
+        let limits = settings.limits;
         let state = AppState {
-            rooms: Rooms::new(store.clone(), Arc::new(Hub::new())),
-            session: SessionConfig { key, secure: false },
+            rooms: Rooms::with_word_rate(store.clone(), Arc::new(Hub::new()), limits.word_rate),
+            session: SessionConfig {
+                key,
+                secure: transport == Transport::Https,
+            },
             leptos_options: leptos_options(addr),
             assets: Arc::new(assets),
             shutdown: CancellationToken::new(),
             metrics: Arc::default(),
+            address_writes: Arc::new(KeyedLimiter::new(limits.address_write_rate)),
+            streams: StreamCounter::new(limits.streams_per_address),
+            transport,
+            cors: CorsOrigins::new(settings.cors_origins.clone()),
         };
+        let generated_certificate = tls
+            .as_ref()
+            .and_then(|tls| tls.generated_certificate.clone());
         Ok(Application {
             listener,
             router: router(state.clone()),
             state,
             store,
+            connections: ConnectionSettings {
+                header_timeout: limits.header_timeout,
+                tls: tls.map(|tls| tls.config),
+            },
+            generated_certificate,
         })
     }
 
@@ -90,22 +128,26 @@ impl Application {
         &self.state
     }
 
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        match self.state.transport {
+            Transport::Http => "http",
+            Transport::Https => "https",
+        }
+    }
+
     /// Serves until `stop` completes, then shuts down gracefully.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let shutdown = self.state.shutdown.clone();
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(async move {
-                stop.await;
-                tracing::info!("shutting down: closing event streams, finishing requests");
-                shutdown.cancel();
-            })
-            .await?;
+        serve_connections(self.listener, self.router, self.connections, async move {
+            stop.await;
+            tracing::info!("shutting down: closing event streams, finishing requests");
+            shutdown.cancel();
+        })
+        .await;
         self.store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -150,16 +192,16 @@ pub async fn shutdown_signal() {
 }
 
 /// The URLs to open: the local one, and on a wildcard address each LAN address of this machine.
-pub fn urls(addr: SocketAddr) -> Vec<String> {
+pub fn urls(scheme: &str, addr: SocketAddr) -> Vec<String> {
     let port = addr.port();
     let url = |ip: IpAddr| match ip {
-        IpAddr::V4(ip) => format!("http://{ip}:{port}/"),
-        IpAddr::V6(ip) => format!("http://[{ip}]:{port}/"),
+        IpAddr::V4(ip) => format!("{scheme}://{ip}:{port}/"),
+        IpAddr::V6(ip) => format!("{scheme}://[{ip}]:{port}/"),
     };
     if !addr.ip().is_unspecified() {
         return vec![url(addr.ip())];
     }
-    let mut urls = vec![format!("http://localhost:{port}/")];
+    let mut urls = vec![format!("{scheme}://localhost:{port}/")];
     let interfaces = if_addrs::get_if_addrs().unwrap_or_default();
     for interface in interfaces {
         let ip = interface.ip();
@@ -182,8 +224,15 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let addr = application.local_addr();
     tracing::info!(%addr, database = %redact(&settings.storage.database_url), "listening");
     println!("frase is running. Open it in a browser:");
-    for url in urls(addr) {
+    for url in urls(application.scheme(), addr) {
         println!("  {url}");
+    }
+    if let Some(certificate) = &application.generated_certificate {
+        println!(
+            "HTTPS uses a development certificate that browsers do not know: accept the warning, \
+             or trust {}.",
+            certificate.display()
+        );
     }
     println!("Press Ctrl-C to stop.");
     application.run_until(shutdown_signal()).await
@@ -216,8 +265,11 @@ mod tests {
     #[test]
     fn a_specific_address_is_its_own_url() {
         let addr: SocketAddr = "127.0.0.1:3000".parse().unwrap();
-        assert_eq!(urls(addr), vec!["http://127.0.0.1:3000/".to_owned()]);
+        assert_eq!(
+            urls("http", addr),
+            vec!["http://127.0.0.1:3000/".to_owned()]
+        );
         let any: SocketAddr = "0.0.0.0:3000".parse().unwrap();
-        assert_eq!(urls(any)[0], "http://localhost:3000/");
+        assert_eq!(urls("https", any)[0], "https://localhost:3000/");
     }
 }

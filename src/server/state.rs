@@ -1,5 +1,6 @@
 //! What every handler can reach, built once at start.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -7,7 +8,10 @@ use leptos::config::LeptosOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::server::http::assets::AssetManifest;
+use crate::server::http::cors::CorsOrigins;
 use crate::server::http::metrics::HttpMetrics;
+use crate::server::http::security::Transport;
+use crate::server::limits::{KeyedLimiter, StreamCounter};
 use crate::server::rooms::Rooms;
 use crate::server::session::SessionConfig;
 
@@ -20,6 +24,14 @@ pub struct AppState {
     /// Cancelled when the server begins to shut down: event streams end on it.
     pub shutdown: CancellationToken,
     pub metrics: Arc<HttpMetrics>,
+    /// Writes per client address.
+    pub address_writes: Arc<KeyedLimiter<IpAddr>>,
+    /// Open event streams per client address.
+    pub streams: StreamCounter,
+    /// HTTP or HTTPS.
+    pub transport: Transport,
+    /// Origins allowed to call the API from their pages (none by default).
+    pub cors: CorsOrigins,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use frase::domain::{RoomSettings, RoomSlug, RoomTitle};
-use frase::server::config::{Settings, Storage};
+use frase::server::config::{Limits, Settings, Storage};
+use frase::server::limits::RateLimit;
 use frase::server::serve::Application;
 use frase::server::session::UserId;
 use futures::StreamExt;
@@ -25,18 +26,33 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The server as `frase serve` runs it, but with no write rate limits (as for a load
+    /// test: most tests add words faster than a person would).
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|settings| {
+            settings.limits = Limits::new(
+                RateLimit::Off,
+                settings.limits.streams_per_address,
+                settings.limits.header_timeout,
+            );
+        })
+        .await
+    }
+
+    /// The server with `frase serve`'s defaults, changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let settings = Settings {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            storage: Storage {
+        let mut settings = Settings::new(
+            "127.0.0.1:0".parse().unwrap(),
+            Storage {
                 data_dir: data_dir.path().to_path_buf(),
                 database_url: format!("sqlite://{}", data_dir.path().join("frase.db").display()),
             },
-            secret_key: None,
-        };
+        );
+        configure(&mut settings);
         let application = Application::build(&settings).await.expect("app builds");
         let addr = application.local_addr();
+        let scheme = application.scheme();
         let app_state = application.state().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -49,7 +65,7 @@ impl TestApp {
         });
         TestApp {
             addr,
-            base: format!("http://{addr}"),
+            base: format!("{scheme}://{addr}"),
             app_state,
             data_dir,
             stop: Some(stop),
@@ -239,6 +255,22 @@ impl EventReader {
 
 fn find_frame_end(buffer: &[u8]) -> Option<usize> {
     buffer.windows(2).position(|pair| pair == b"\n\n")
+}
+
+/// The CSRF token in a page's forms (`<input type="hidden" name="csrf" value="...">`).
+pub fn csrf_token(html: &str) -> String {
+    let field = html
+        .find(r#"name="csrf""#)
+        .expect("the page has a csrf field");
+    let value = html[field..]
+        .find("value=\"")
+        .expect("the field has a value")
+        + field
+        + 7;
+    let end = html[value..].find('"').unwrap() + value;
+    let token = html[value..end].to_owned();
+    assert_eq!(token.len(), 32, "a token: {token:?}");
+    token
 }
 
 /// The path of the built `frase` binary (for tests that need a separate process).

@@ -8,6 +8,9 @@ use axum::response::Response;
 use http::{HeaderMap, HeaderValue, header};
 use serde::Deserialize;
 
+use futures::StreamExt;
+
+use super::abuse::ClientAddress;
 use super::extract::{Caller, QueryParams, room_slug};
 use crate::error::AppError;
 use crate::server::live::stream::{Snapshot, StreamStart, event_stream};
@@ -51,6 +54,7 @@ pub async fn events(
     Path(slug): Path<String>,
     Caller(session): Caller,
     QueryParams(query): QueryParams<EventsQuery>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let slug = room_slug(&slug)?;
@@ -61,6 +65,17 @@ pub async fn events(
             format!("There is no room `{slug}`."),
         ));
     }
+    // Held for as long as the stream is open: its place is given back when the body is dropped.
+    let slot = match address {
+        Some(address) => Some(state.streams.open(address).ok_or_else(|| {
+            AppError::rate_limited(
+                "Too many live streams are open from this network address; close some tabs \
+                 or try again shortly.",
+                RETRY,
+            )
+        })?),
+        None => None,
+    };
     let rooms = state.rooms.clone();
     let user = session.user.clone();
     let snapshot_slug = slug.clone();
@@ -83,7 +98,11 @@ pub async fn events(
         },
         snapshot,
         state.shutdown.clone(),
-    );
+    )
+    .map(move |item| {
+        let _open = &slot;
+        item
+    });
     let mut response = Response::new(Body::from_stream(stream));
     let response_headers = response.headers_mut();
     response_headers.insert(

@@ -35,9 +35,18 @@ const KEPT_HEADERS: [HeaderName; 5] = [
     header::RETRY_AFTER,
 ];
 
-/// A key: 1 to 255 visible ASCII characters (what RFC 8941 strings and UUIDs use).
+/// A key: 1 to 255 visible ASCII characters (what RFC 8941 strings and UUIDs use). A key sent
+/// as a structured-field string (`"abc"`) is the same key as its bare form; quotes that enclose
+/// nothing (`"`, `""`) are the key itself, so every value the OpenAPI pattern allows is accepted.
 fn parse_key(value: &HeaderValue) -> Result<String, AppError> {
-    let key = value.to_str().unwrap_or("").trim().trim_matches('"');
+    let raw = value.to_str().unwrap_or("").trim();
+    let key = match raw
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    {
+        Some(inner) if !inner.is_empty() => inner,
+        _ => raw,
+    };
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(AppError::bad_request(
             "bad-idempotency-key",
@@ -163,7 +172,8 @@ async fn run_once(
     let outcome = async {
         let mut writer = store.writer().await?;
         let mut tx = writer.begin().await?;
-        if status.is_server_error() {
+        // A failure of ours, or "too many requests": the same key may be tried again.
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             store::release_key(&mut tx, &user, &key).await?;
         } else {
             let stored = StoredResponse {
@@ -223,6 +233,13 @@ mod tests {
             parse_key(&HeaderValue::from_static("\"quoted\"")).unwrap(),
             "quoted"
         );
+        // Every value of the documented pattern `^[\x21-\x7e]{1,255}$` is a key.
+        for quotes in ["\"", "\"\"", "\"a", "a\""] {
+            assert_eq!(
+                parse_key(&HeaderValue::from_static(quotes)).unwrap(),
+                quotes
+            );
+        }
         assert!(parse_key(&HeaderValue::from_static("")).is_err());
         assert!(parse_key(&HeaderValue::from_static("has space")).is_err());
         assert!(parse_key(&HeaderValue::from_str(&"k".repeat(256)).unwrap()).is_err());

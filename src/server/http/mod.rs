@@ -1,8 +1,12 @@
 //! HTTP: the router and the handlers of the JSON API, the event stream, server functions, pages
 //! and static files.
 
+pub mod abuse;
 pub mod assets;
 pub mod conditional;
+pub mod connections;
+pub mod cors;
+pub mod csrf;
 pub mod events;
 pub mod extract;
 pub mod idempotency;

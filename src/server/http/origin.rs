@@ -1,14 +1,15 @@
 //! Cross-site protection (CONTRACT §4): a state-changing request that comes with an `Origin`
 //! naming another site is refused with 403 before it reaches any handler, for the JSON API,
 //! server functions and forms alike. Requests without `Origin` (scripts, curl) pass: browsers
-//! always send it on cross-site writes.
+//! always send it on cross-site writes. The origins configured for CORS pass too.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::{HOST, ORIGIN};
 use http::{HeaderMap, Method, Uri};
 
+use super::cors::CorsOrigins;
 use crate::error::AppError;
 
 fn changes_state(method: &Method) -> bool {
@@ -53,14 +54,18 @@ fn same_site(origin: &str, authority: &str) -> bool {
 }
 
 /// Middleware: see the module documentation.
-pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
+pub async fn refuse_cross_site(
+    State(cors): State<CorsOrigins>,
+    request: Request,
+    next: Next,
+) -> Response {
     if changes_state(request.method())
         && let Some(origin) = request.headers().get(ORIGIN)
     {
         let origin = origin.to_str().unwrap_or("null");
         let same = request_authority(request.headers(), request.uri())
             .is_some_and(|authority| same_site(origin, authority));
-        if !same {
+        if !same && !cors.allows(origin) {
             return AppError::new(
                 403,
                 "cross-site",

@@ -17,8 +17,8 @@ use tracing::Level;
 use super::extract::QueryParams;
 use super::server_fns::app_context;
 use super::{
-    assets, events, idempotency, json_api, methods, metrics, openapi, origin, problem, security,
-    server_fns, validators,
+    abuse, assets, csrf, events, idempotency, json_api, methods, metrics, openapi, origin, problem,
+    security, server_fns, validators,
 };
 use crate::app::{App, shell};
 use crate::domain::RoomSlug;
@@ -88,16 +88,29 @@ pub fn router(state: AppState) -> Router {
         .fallback(move |request: Request| fallback(page_state.clone(), request))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            abuse::limit_writes_per_address,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             idempotency::idempotent_posts,
         ))
         .layer(middleware::from_fn(validators::page_validators))
-        .layer(middleware::from_fn(origin::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::check_form_tokens,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.cors.clone(),
+            origin::refuse_cross_site,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(problem::problem_responses))
         .layer(middleware::from_fn_with_state(
             Arc::new(methods::AllowTable::new()),
             methods::method_semantics,
         ))
+        // Answers CORS preflights (before the method rules, which would answer any OPTIONS).
+        .layer(tower::util::option_layer(state.cors.layer()))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::count_responses,
@@ -108,7 +121,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(validators::encoding_etags))
-        .layer(middleware::from_fn(security::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.transport,
+            security::security_headers,
+        ))
         // One log line per request, at `info`: method, path, status and latency.
         .layer(
             TraceLayer::new_for_http()

@@ -4,13 +4,24 @@
 //! origin, WebAssembly compilation (`'wasm-unsafe-eval'`), and, on pages, the inline scripts
 //! that carry the page's nonce (the boot script and Leptos' own), which [`page_policy`] names.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use http::HeaderValue;
 use http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
 };
+
+/// How this server is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    Https,
+}
+
+/// Over HTTPS, browsers remember for a year to use nothing else for this host.
+const HSTS: &str = "max-age=31536000";
 
 /// Everything but `script-src`, which differs between pages and the rest.
 const POLICY_REST: &str = "default-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -31,8 +42,12 @@ const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), paym
 
 /// Middleware: the headers every response carries. A page has set its own
 /// `Content-Security-Policy` (with its nonce) while rendering; that one is kept, and a 304 gets
-/// none.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// none. Over HTTPS, `Strict-Transport-Security` too.
+pub async fn security_headers(
+    State(transport): State<Transport>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     // A 304 keeps the policy the client stored with the page it has (and that page's nonce).
     let not_modified = response.status() == http::StatusCode::NOT_MODIFIED;
@@ -53,6 +68,9 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         http::HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static(PERMISSIONS_POLICY),
     );
+    if transport == Transport::Https {
+        headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     response
 }
 

@@ -27,7 +27,7 @@ pub fn app_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
 }
 
 /// A navigation by a plain HTML form, not a `fetch` from the client.
-fn is_form_navigation(headers: &HeaderMap) -> bool {
+pub(crate) fn is_form_navigation(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
@@ -36,7 +36,7 @@ fn is_form_navigation(headers: &HeaderMap) -> bool {
 
 /// Where to send a form post back to: the path of its `Referer` on this site, without an old
 /// `error` parameter; the lobby when there is none.
-fn back_location(headers: &HeaderMap) -> String {
+pub(crate) fn back_location(headers: &HeaderMap) -> String {
     let referer = headers
         .get(header::REFERER)
         .and_then(|value| value.to_str().ok())
@@ -69,7 +69,7 @@ fn back_location(headers: &HeaderMap) -> String {
     }
 }
 
-fn with_error(location: &str, code: &str) -> String {
+pub(crate) fn with_error(location: &str, code: &str) -> String {
     let code: String = code
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
@@ -116,6 +116,11 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    if let Some(seconds) = error.retry_after {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     let body = serde_json::to_vec(&error).unwrap_or_default();
     Response::from_parts(parts, Body::from(body))
 }

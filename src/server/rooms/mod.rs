@@ -17,6 +17,7 @@ use std::sync::Arc;
 use crate::domain::{DisplayName, NameError, RoomSlug, SettingsError, WordError};
 use crate::error::AppError;
 use crate::model::{Me, RoomPage, RoomState, SentenceView, StorySentence, WordView};
+use crate::server::limits::{KeyedLimiter, RateLimit};
 use crate::server::live::Hub;
 use crate::server::session::UserId;
 use crate::server::store::{self, ChangeRow, Conn, RoomRow, Store, StoreError};
@@ -54,6 +55,8 @@ pub enum ServiceError {
     Word(#[from] WordError),
     #[error(transparent)]
     Turn(#[from] crate::domain::TurnError),
+    #[error("too many words too fast: wait {} s before the next one", .0.as_secs().max(1))]
+    RateLimited(std::time::Duration),
     #[error(transparent)]
     Storage(#[from] StoreError),
 }
@@ -104,6 +107,7 @@ impl From<ServiceError> for AppError {
             ServiceError::Title(_) => AppError::unprocessable("invalid-title", error.to_string()),
             ServiceError::Word(error) => error.into(),
             ServiceError::Turn(error) => error.into(),
+            ServiceError::RateLimited(wait) => AppError::rate_limited(error.to_string(), wait),
             ServiceError::Storage(error) => {
                 tracing::error!(%error, "storage failure");
                 AppError::internal()
@@ -138,11 +142,22 @@ pub type Precondition<'a> = Option<&'a [i64]>;
 pub struct Rooms {
     store: Store,
     hub: Arc<Hub>,
+    /// New words per user (`FRASE_RATE_LIMIT`), counted on every attempt, accepted or not.
+    word_rate: Arc<KeyedLimiter<UserId>>,
 }
 
 impl Rooms {
+    /// The service with no limit on how fast one user adds words.
     pub fn new(store: Store, hub: Arc<Hub>) -> Rooms {
-        Rooms { store, hub }
+        Rooms::with_word_rate(store, hub, RateLimit::Off)
+    }
+
+    pub fn with_word_rate(store: Store, hub: Arc<Hub>, word_rate: RateLimit) -> Rooms {
+        Rooms {
+            store,
+            hub,
+            word_rate: Arc::new(KeyedLimiter::new(word_rate)),
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -203,7 +218,13 @@ impl Rooms {
         let state = self.room_state(slug, caller).await?;
         let story = self.story(slug).await?;
         let me = self.me(caller).await?;
-        Ok(RoomPage { state, story, me })
+        Ok(RoomPage {
+            state,
+            story,
+            me,
+            // Filled in by the HTTP layer, which holds the key.
+            csrf: String::new(),
+        })
     }
 
     /// The finished sentences of a room, oldest first.

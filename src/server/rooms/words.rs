@@ -24,6 +24,9 @@ impl Rooms {
         text: &str,
         precondition: Precondition<'_>,
     ) -> Result<WordView, ServiceError> {
+        self.word_rate
+            .check(author)
+            .map_err(ServiceError::RateLimited)?;
         self.change_room(slug, precondition, async |conn, step| {
             let settings = &step.room.settings;
             if settings.locked {

@@ -1,0 +1,598 @@
+//! Secure by default: host-only actions, rate limits, stream limits, slow clients, HTTPS and
+//! session keys, against the real server.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{TestApp, free_settings, user};
+use frase::server::config::{Limits, TlsSource};
+use frase::server::limits::{Rate, RateLimit};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+async fn version_of(client: &reqwest::Client, app: &TestApp, slug: &str) -> i64 {
+    let state: Value = client
+        .get(app.url(&format!("/api/rooms/{slug}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    state["version"].as_i64().unwrap()
+}
+
+/// Acceptance 4: every host-only route refuses anyone else with 403 and changes nothing; the
+/// host is served.
+#[tokio::test]
+async fn host_only_routes_refuse_everyone_but_the_host() {
+    let app = TestApp::spawn().await;
+    let (host, guest) = (user(), user());
+    let room = app
+        .post_room(&host, json!({ "settings": { "no_double_turn": false } }))
+        .await;
+    let slug = room["slug"].as_str().unwrap().to_owned();
+    let add = |client: &reqwest::Client, text: &str| {
+        client
+            .post(app.url(&format!("/api/rooms/{slug}/words")))
+            .json(&json!({ "text": text }))
+            .send()
+    };
+    // Words by someone else, so that the guest is neither host nor author.
+    let author = user();
+    let first: Value = add(&author, "uno").await.unwrap().json().await.unwrap();
+    let second: Value = add(&author, "dos").await.unwrap().json().await.unwrap();
+    let room_url = format!("/api/rooms/{slug}");
+    let word = |value: &Value| format!("/api/rooms/{slug}/words/{}", value["id"]);
+    // (method, path, body) of each host-only action, in an order the host can carry out.
+    let actions: Vec<(&str, String, Option<Value>)> = vec![
+        (
+            "PATCH",
+            room_url.clone(),
+            Some(json!({ "title": "Renamed" })),
+        ),
+        (
+            "PUT",
+            room_url.clone(),
+            Some(json!({ "title": "Replaced", "settings": { "no_double_turn": false } })),
+        ),
+        ("PATCH", word(&first), Some(json!({ "text": "one" }))),
+        ("DELETE", word(&second), None),
+        (
+            "POST",
+            format!("/api/rooms/{slug}/sentence/end"),
+            Some(json!({})),
+        ),
+        ("DELETE", room_url.clone(), None),
+    ];
+    let send = |client: &reqwest::Client, method: &str, path: &str, body: &Option<Value>| {
+        let mut request = client.request(method.parse().unwrap(), app.url(path));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send()
+    };
+    for (method, path, body) in &actions {
+        let before = version_of(&host, &app, &slug).await;
+        let refused = send(&guest, method, path, body).await.unwrap();
+        assert_eq!(refused.status(), 403, "{method} {path} as a guest");
+        assert_eq!(
+            refused.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert_eq!(
+            version_of(&host, &app, &slug).await,
+            before,
+            "{method} {path} refused changes nothing"
+        );
+        let served = send(&host, method, path, body).await.unwrap();
+        assert!(
+            served.status().is_success(),
+            "{method} {path} as the host: {}",
+            served.status()
+        );
+    }
+    assert_eq!(
+        host.get(app.url(&room_url)).send().await.unwrap().status(),
+        404,
+        "the host deleted the room"
+    );
+}
+
+/// Acceptance 6: 200 rapid posts from one user: the excess get 429 with `Retry-After`, and
+/// meanwhile other users' posts succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rapid_posts_from_one_user_are_limited_and_others_go_on() {
+    let app = TestApp::spawn_with(|settings| settings.limits = Limits::default()).await;
+    app.create_room("clase", free_settings()).await;
+    let url = app.url("/api/rooms/clase/words");
+    let flooder = user();
+    // A session first, so that the 200 posts are one user's.
+    flooder.get(app.url("/api/me")).send().await.unwrap();
+    // The flooder's 200 posts and, at the same time, five other users' posts.
+    let flood = futures::future::join_all((0..200).map(|n| {
+        let (client, url) = (flooder.clone(), url.clone());
+        async move {
+            client
+                .post(url)
+                .json(&json!({ "text": format!("w{n}") }))
+                .send()
+                .await
+                .unwrap()
+        }
+    }));
+    let others = futures::future::join_all((0..5).map(|n| {
+        let url = url.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(20 * n)).await;
+            user()
+                .post(url)
+                .json(&json!({ "text": format!("otro{n}") }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    }));
+    let (flood, others) = tokio::join!(flood, others);
+
+    let accepted = flood.iter().filter(|r| r.status() == 201).count();
+    let limited: Vec<_> = flood.iter().filter(|r| r.status() == 429).collect();
+    assert_eq!(
+        accepted + limited.len(),
+        200,
+        "every post is accepted or limited"
+    );
+    // The default, 30 a minute, allows a burst of 30 (a little more if the clock moved on).
+    assert!(
+        (30..=32).contains(&accepted),
+        "{accepted} of the flood accepted"
+    );
+    for response in &limited {
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+    assert_eq!(others, vec![reqwest::StatusCode::CREATED; 5]);
+
+    // The server function is held to the same limit.
+    let through_fn = flooder
+        .post(app.url("/api/fn/add_word"))
+        .header("accept", "application/json")
+        .form(&[("room", "clase"), ("text", "más")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(through_fn.status(), 429);
+    assert!(through_fn.headers().contains_key("retry-after"));
+    let error: Value = through_fn.json().await.unwrap();
+    assert_eq!(error["code"], "rate-limited");
+    assert_eq!(
+        version_of(&flooder, &app, "clase").await,
+        (accepted + 5) as i64,
+        "limited posts stored nothing"
+    );
+}
+
+/// One address's writes have a generous limit of their own, and `off` lifts both.
+#[tokio::test]
+async fn an_address_is_limited_too_unless_limits_are_off() {
+    let app = TestApp::spawn_with(|settings| {
+        // 2 words an hour per user, so 100 writes an hour per address: no refill during the
+        // test.
+        settings.limits = Limits::new(
+            RateLimit::Every(Rate {
+                count: 2,
+                period: Duration::from_secs(3600),
+            }),
+            0,
+            Duration::from_secs(10),
+        );
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..101 {
+        let response = user()
+            .patch(app.url("/api/me"))
+            .json(&json!({ "name": "Ana" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert!(statuses[..100].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses[100], 429);
+
+    let unlimited = TestApp::spawn().await;
+    for _ in 0..150 {
+        let response = user()
+            .patch(unlimited.url("/api/me"))
+            .json(&json!({ "name": "Ana" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn event_streams_per_address_are_limited() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.limits = Limits::new(RateLimit::Off, 2, Duration::from_secs(10));
+    })
+    .await;
+    let url = app.url("/api/rooms/main/events");
+    let client = user();
+    let first = client.get(&url).send().await.unwrap();
+    let second = client.get(&url).send().await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = client.get(&url).send().await.unwrap();
+    assert_eq!(third.status(), 429);
+    assert!(third.headers().contains_key("retry-after"));
+    drop(first);
+    common::eventually(
+        Duration::from_secs(5),
+        "a closed stream frees its place",
+        || {
+            let (client, url) = (client.clone(), url.clone());
+            async move { client.get(&url).send().await.unwrap().status() == 200 }
+        },
+    )
+    .await;
+}
+
+/// Acceptance 7: 50 connections sending their headers a byte a second do not stop a normal
+/// client from being served within a second, and are closed once the header timeout passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_do_not_hold_the_server() {
+    let header_timeout = Duration::from_secs(2);
+    let app = TestApp::spawn_with(|settings| {
+        settings.limits = Limits::new(RateLimit::Off, 0, header_timeout);
+    })
+    .await;
+    let request = format!("GET / HTTP/1.1\r\nHost: {}\r\n\r\n", app.addr);
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let mut stream = TcpStream::connect(app.addr).await.unwrap();
+        let bytes = request.clone().into_bytes();
+        slow.push(tokio::spawn(async move {
+            let started = Instant::now();
+            // One byte a second; the server should hang up before the request is complete.
+            for byte in bytes {
+                if stream.write_all(&[byte]).await.is_err() {
+                    return started.elapsed();
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                // Anything but "nothing yet" (end of stream, an error, or an answer to a
+                // request it never finished) means the server let go.
+                let mut probe = [0u8; 64];
+                if tokio::time::timeout(Duration::from_millis(1), stream.read(&mut probe))
+                    .await
+                    .is_ok()
+                {
+                    return started.elapsed();
+                }
+            }
+            panic!("a slow client sent its whole request");
+        }));
+    }
+    // Silent connections (no byte at all) are held to the same limit.
+    let mut silent = TcpStream::connect(app.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    for _ in 0..3 {
+        let started = Instant::now();
+        let response = reqwest::Client::new()
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "a normal request took {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    for task in slow {
+        let closed_after = task.await.unwrap();
+        // Dropped by the header timeout: not before it, and not long after.
+        assert!(
+            closed_after >= header_timeout - Duration::from_millis(200)
+                && closed_after < header_timeout + Duration::from_secs(3),
+            "a slow client was held {closed_after:?}"
+        );
+    }
+    let mut byte = [0u8; 1];
+    let silent_read = tokio::time::timeout(Duration::from_secs(5), silent.read(&mut byte)).await;
+    assert!(
+        matches!(silent_read, Ok(Ok(0) | Err(_))),
+        "a silent connection is closed: {silent_read:?}"
+    );
+}
+
+/// The development certificate the server generated in its data dir, as a trust root.
+fn generated_certificate(app: &TestApp) -> reqwest::Certificate {
+    let pem = std::fs::read(app.data_dir.path().join("tls/self-signed.crt")).unwrap();
+    reqwest::Certificate::from_pem(&pem).unwrap()
+}
+
+fn https_client(app: &TestApp) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(generated_certificate(app))
+        .https_only(true)
+}
+
+/// A TLS ClientHello that offers nothing newer than `version` (0x0301 = TLS 1.0, 0x0302 =
+/// TLS 1.1) and one cipher suite those versions had; no extensions.
+fn legacy_client_hello(version: u16) -> Vec<u8> {
+    let [major, minor] = version.to_be_bytes();
+    let mut body = vec![major, minor];
+    body.extend([7u8; 32]); // random
+    body.push(0); // no session id
+    body.extend([0, 4, 0x00, 0x2f, 0x00, 0x35]); // TLS_RSA_WITH_AES_{128,256}_CBC_SHA
+    body.extend([1, 0]); // null compression
+    let mut handshake = vec![1]; // ClientHello
+    handshake.extend(&(body.len() as u32).to_be_bytes()[1..]);
+    handshake.extend(body);
+    let mut record = vec![0x16, 0x03, 0x01];
+    record.extend((handshake.len() as u16).to_be_bytes());
+    record.extend(handshake);
+    record
+}
+
+/// Acceptance 5: `--self-signed` serves HTTPS (HTTP/2 by ALPN) with HSTS and a `Secure`
+/// cookie, to a client that trusts the generated certificate; TLS 1.0 and 1.1 are refused.
+#[tokio::test]
+async fn self_signed_https_with_hsts_and_secure_cookies() {
+    let app = TestApp::spawn_with(|settings| settings.tls = Some(TlsSource::SelfSigned)).await;
+    assert!(app.base.starts_with("https://"));
+
+    let client = https_client(&app).build().unwrap();
+    let page = client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.version(), reqwest::Version::HTTP_2, "HTTP/2 over TLS");
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("frase_session="), "{cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Max-Age="] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let api = client.get(app.url("/api/rooms/main")).send().await.unwrap();
+    assert_eq!(api.status(), 200);
+    assert!(api.headers().contains_key("strict-transport-security"));
+
+    // TLS 1.2 and 1.3 are served ...
+    for version in [
+        reqwest::tls::Version::TLS_1_2,
+        reqwest::tls::Version::TLS_1_3,
+    ] {
+        let pinned = https_client(&app)
+            .min_tls_version(version)
+            .max_tls_version(version)
+            .build()
+            .unwrap();
+        let response = pinned.get(app.url("/healthz")).send().await;
+        assert_eq!(
+            response.map(|r| r.status().as_u16()).ok(),
+            Some(200),
+            "{version:?}"
+        );
+    }
+    // ... TLS 1.0 and 1.1 are not: a fatal alert, never a ServerHello.
+    for version in [0x0301, 0x0302] {
+        let mut stream = TcpStream::connect(app.addr).await.unwrap();
+        stream
+            .write_all(&legacy_client_hello(version))
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+        assert!(!answer.is_empty(), "TLS {version:#06x}: no answer at all");
+        assert_eq!(
+            answer[0], 0x15,
+            "TLS {version:#06x}: an alert record, got {answer:02x?}"
+        );
+        assert_eq!(answer.get(5), Some(&2), "a fatal alert: {answer:02x?}");
+    }
+
+    // Plain HTTP to the HTTPS port gets nothing useful.
+    let plain = reqwest::Client::new()
+        .get(format!("http://{}/", app.addr))
+        .send()
+        .await;
+    assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
+}
+
+/// The session key changes (a new `FRASE_SECRET_KEY`): an old cookie is simply a new anonymous
+/// session, never an error.
+#[tokio::test]
+async fn a_new_secret_key_starts_new_sessions_cleanly() {
+    let old_key = "k".repeat(40);
+    let first = TestApp::spawn_with(|settings| settings.secret_key = Some(old_key.clone())).await;
+    let response = reqwest::Client::new()
+        .get(first.url("/api/me"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let me: Value = response.json().await.unwrap();
+    // The same key: the same user.
+    let again: Value = reqwest::Client::new()
+        .get(first.url("/api/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["id"], me["id"]);
+
+    let rotated = TestApp::spawn_with(|settings| settings.secret_key = Some("n".repeat(40))).await;
+    let response = reqwest::Client::new()
+        .get(rotated.url("/api/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers().contains_key("set-cookie"),
+        "a new session is issued"
+    );
+    let new_me: Value = response.json().await.unwrap();
+    assert_ne!(new_me["id"], me["id"]);
+}
+
+/// A form posted without JavaScript needs the caller's CSRF token from the page; without it,
+/// or with someone else's, it goes back to the page with a message and stores nothing.
+#[tokio::test]
+async fn form_posts_need_the_callers_csrf_token() {
+    let app = TestApp::spawn().await;
+    let (ana, bea) = (user(), user());
+    let page = app.url("/r/main");
+    let token_of = |client: &reqwest::Client| {
+        let (client, page) = (client.clone(), page.clone());
+        async move {
+            let html = client
+                .get(&page)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            common::csrf_token(&html)
+        }
+    };
+    let (ana_token, bea_token) = (token_of(&ana).await, token_of(&bea).await);
+    assert_ne!(ana_token, bea_token);
+    let post = |token: Option<&str>| {
+        let mut form = vec![("room", "main"), ("text", "hola")];
+        if let Some(token) = token {
+            form.push(("csrf", token));
+        }
+        ana.post(app.url("/api/fn/add_word"))
+            .header("accept", "text/html")
+            .header("referer", &page)
+            .form(&form)
+            .send()
+    };
+    for token in [None, Some(bea_token.as_str()), Some("x")] {
+        let refused = post(token).await.unwrap();
+        assert_eq!(refused.status(), 303, "token {token:?}");
+        assert_eq!(
+            refused.headers()["location"],
+            "/r/main?error=bad-csrf-token"
+        );
+    }
+    assert_eq!(version_of(&ana, &app, "main").await, 0, "nothing stored");
+    let html = ana
+        .get(app.url("/r/main?error=bad-csrf-token"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("La página caducó"), "a readable message");
+
+    let accepted = post(Some(&ana_token)).await.unwrap();
+    assert_eq!(accepted.status(), 303);
+    assert_eq!(accepted.headers()["location"], "/r/main");
+    assert_eq!(version_of(&ana, &app, "main").await, 1);
+}
+
+/// CORS is off unless origins are configured; a configured origin gets its preflight answered,
+/// `Access-Control-Allow-Origin` on responses and passes the cross-site check; others do not.
+#[tokio::test]
+async fn cors_is_opt_in_per_origin() {
+    let friend = "http://app.example:8080";
+    let closed = TestApp::spawn().await;
+    let response = reqwest::Client::new()
+        .get(closed.url("/api/rooms/main"))
+        .header("origin", friend)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    let write = reqwest::Client::new()
+        .post(closed.url("/api/rooms/main/words"))
+        .header("origin", friend)
+        .json(&json!({ "text": "hola" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 403);
+
+    let open =
+        TestApp::spawn_with(|settings| settings.cors_origins = vec![friend.to_owned()]).await;
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, open.url("/api/rooms/main/words"))
+        .header("origin", friend)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type,idempotency-key",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], friend);
+    assert_eq!(
+        preflight.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let write = reqwest::Client::new()
+        .post(open.url("/api/rooms/main/words"))
+        .header("origin", friend)
+        .json(&json!({ "text": "hola" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 201);
+    assert_eq!(write.headers()["access-control-allow-origin"], friend);
+    let stranger = reqwest::Client::new()
+        .post(open.url("/api/rooms/main/words"))
+        .header("origin", "http://evil.example")
+        .json(&json!({ "text": "hola" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 403);
+    assert!(
+        !stranger
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+}
