@@ -1,9 +1,11 @@
 //! Sessions: who is calling, from a signed cookie.
 //!
 //! A request without a valid session cookie gets a new user id; the response sets the cookie
-//! when the request is one that needs a user (a page, `/api/me`, any write). The cookie holds only
-//! the user id, signed with the server's secret key (HMAC), so it cannot be forged; a cookie
-//! signed with another key (after a key change) is simply not valid and starts a new session.
+//! when the request is one that needs a user (a page, `/api/me`, any write). The cookie holds the
+//! user id and when it was issued, signed with the server's secret key (HMAC), so it cannot be
+//! forged; a cookie signed with another key (after a key change) is simply not valid and starts
+//! a new session. A session unused for [`SESSION_DAYS`] has expired on the server too, whatever
+//! the browser kept; one in use is re-issued once a day, so it lasts while it is used.
 
 use std::fmt;
 use std::path::Path;
@@ -20,7 +22,10 @@ use crate::domain::DisplayName;
 pub const COOKIE_NAME: &str = "frase_session";
 
 /// How long a session lasts without being used.
-const SESSION_DAYS: i64 = 30;
+pub const SESSION_DAYS: i64 = 30;
+const SESSION_SECONDS: i64 = SESSION_DAYS * 24 * 3600;
+/// A session in use gets a fresh cookie when its own is older than this.
+const REISSUE_AFTER_SECONDS: i64 = 24 * 3600;
 
 /// A user's id: 32 lowercase hex digits, random.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -51,6 +56,62 @@ impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// What the session cookie holds: `{user}.{issued}` (issued in Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CookieValue {
+    user: UserId,
+    issued: i64,
+}
+
+/// What a cookie means now.
+#[derive(Debug, PartialEq, Eq)]
+enum CookieState {
+    /// The user, and whether to send them a fresh cookie.
+    Valid { user: UserId, reissue: bool },
+    /// Missing, malformed, or issued too long ago: a new session.
+    Invalid,
+}
+
+impl CookieValue {
+    fn encode(&self) -> String {
+        format!("{}.{}", self.user, self.issued)
+    }
+
+    /// `now` dates the cookies of earlier versions, which held only the user id: they count as
+    /// due for a fresh cookie, so their users keep who they are.
+    fn decode(raw: &str, now: i64) -> Option<CookieValue> {
+        let Some((user, issued)) = raw.split_once('.') else {
+            return Some(CookieValue {
+                user: UserId::parse(raw)?,
+                issued: now - REISSUE_AFTER_SECONDS - 1,
+            });
+        };
+        Some(CookieValue {
+            user: UserId::parse(user)?,
+            issued: issued.parse().ok()?,
+        })
+    }
+
+    fn state(raw: Option<&str>, now: i64) -> CookieState {
+        let Some(value) = raw.and_then(|raw| CookieValue::decode(raw, now)) else {
+            return CookieState::Invalid;
+        };
+        let age = now - value.issued;
+        // From the future (a clock put back) counts as just issued.
+        if age > SESSION_SECONDS {
+            return CookieState::Invalid;
+        }
+        CookieState::Valid {
+            user: value.user,
+            reissue: age > REISSUE_AFTER_SECONDS,
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// The caller of a request, put in its extensions by [`session_layer`].
@@ -157,24 +218,27 @@ pub async fn session_layer(
     next: Next,
 ) -> Response {
     let jar = SignedCookieJar::from_headers(request.headers(), config.key.clone());
-    let existing = jar
-        .get(COOKIE_NAME)
-        .and_then(|cookie| UserId::parse(cookie.value()));
-    let session = match existing {
-        Some(user) => Session { user, fresh: false },
-        None => Session {
-            user: UserId::generate(),
-            fresh: true,
-        },
+    let now = unix_now();
+    let cookie = jar.get(COOKIE_NAME);
+    let (session, reissue) = match CookieValue::state(cookie.as_ref().map(Cookie::value), now) {
+        CookieState::Valid { user, reissue } => (Session { user, fresh: false }, reissue),
+        CookieState::Invalid => (
+            Session {
+                user: UserId::generate(),
+                fresh: true,
+            },
+            true,
+        ),
     };
-    let set_cookie = session.fresh && needs_user(&request);
+    let set_cookie = reissue && needs_user(&request);
     let user = session.user.clone();
     request.extensions_mut().insert(session);
     let response = next.run(request).await;
     if !set_cookie {
         return response;
     }
-    let cookie = Cookie::build((COOKIE_NAME, user.to_string()))
+    let value = CookieValue { user, issued: now };
+    let cookie = Cookie::build((COOKIE_NAME, value.encode()))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -193,6 +257,52 @@ mod tests {
         assert_eq!(UserId::parse(id.as_str()), Some(id));
         assert_eq!(UserId::parse("not-an-id"), None);
         assert_eq!(UserId::parse(&"A".repeat(32)), None);
+    }
+
+    #[test]
+    fn sessions_expire_unused_and_are_reissued_in_use() {
+        let user = UserId::generate();
+        let issued = 1_800_000_000;
+        let raw = CookieValue {
+            user: user.clone(),
+            issued,
+        }
+        .encode();
+        let state = |now| CookieValue::state(Some(&raw), now);
+        assert_eq!(
+            state(issued + 60),
+            CookieState::Valid {
+                user: user.clone(),
+                reissue: false
+            }
+        );
+        assert_eq!(
+            state(issued + 2 * 24 * 3600),
+            CookieState::Valid {
+                user: user.clone(),
+                reissue: true
+            }
+        );
+        assert_eq!(state(issued + SESSION_SECONDS + 1), CookieState::Invalid);
+        assert_eq!(
+            state(issued - 3600),
+            CookieState::Valid {
+                user: user.clone(),
+                reissue: false
+            }
+        );
+        let bad_date = format!("{user}.x");
+        for bad in [None, Some(""), Some("abc.1"), Some("abc"), Some(bad_date.as_str())] {
+            assert_eq!(CookieValue::state(bad, issued), CookieState::Invalid, "{bad:?}");
+        }
+        // A cookie of an earlier version (the user id alone) keeps its user, with a new cookie.
+        assert_eq!(
+            CookieValue::state(Some(user.as_str()), issued),
+            CookieState::Valid {
+                user: user.clone(),
+                reissue: true
+            }
+        );
     }
 
     #[test]
