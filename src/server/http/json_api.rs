@@ -144,6 +144,9 @@ pub async fn create_room(
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid word", body = Problem, content_type = "application/problem+json"),
         (status = 423, description = "The room is locked", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many words too fast (`FRASE_RATE_LIMIT`)", body = Problem,
+            content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until one more is allowed"))),
         (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_word(
