@@ -2,20 +2,8 @@
 
 mod common;
 
-use common::{TestApp, free_settings, user};
+use common::{TestApp, free_settings, user, version_of};
 use serde_json::{Value, json};
-
-async fn version_of(client: &reqwest::Client, app: &TestApp, room: &str) -> i64 {
-    let state: Value = client
-        .get(app.url(&format!("/api/rooms/{room}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    state["version"].as_i64().unwrap()
-}
 
 #[tokio::test]
 async fn a_word_is_added_and_can_be_read_back() {
@@ -538,28 +526,14 @@ async fn the_add_word_server_function_answers_json() {
 async fn a_plain_form_post_is_redirected_back_to_the_room() {
     let app = TestApp::spawn().await;
     let client = user();
-    let page = app.url("/r/main");
-    let html = client
-        .get(&page)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = common::csrf_token(&html);
+    let csrf = common::page_csrf_token(&client, &app, "main").await;
     let post = |text: &'static str| {
-        client
-            .post(app.url("/api/fn/add_word"))
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("referer", &page)
-            .form(&[("room", "main"), ("text", text), ("csrf", csrf.as_str())])
-            .send()
+        common::submit_word_form(&client, &app, "main", text, Some(csrf.as_str()))
     };
-    let accepted = post("hola").await.unwrap();
+    let accepted = post("hola").await;
     assert_eq!(accepted.status(), 303);
     assert_eq!(accepted.headers()["location"], "/r/main");
-    let refused = post("dos palabras").await.unwrap();
+    let refused = post("dos palabras").await;
     assert_eq!(refused.status(), 303);
     assert_eq!(
         refused.headers()["location"],

@@ -5,24 +5,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestApp, free_settings, user};
+use common::{TestApp, free_settings, user, version_of};
 use frase::server::config::{Limits, TlsSource};
 use frase::server::limits::{Rate, RateLimit};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-async fn version_of(client: &reqwest::Client, app: &TestApp, slug: &str) -> i64 {
-    let state: Value = client
-        .get(app.url(&format!("/api/rooms/{slug}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    state["version"].as_i64().unwrap()
-}
 
 /// Acceptance 4: every host-only route refuses anyone else with 403 and changes nothing; the
 /// host is served.
@@ -199,29 +187,26 @@ async fn an_address_is_limited_too_unless_limits_are_off() {
         );
     })
     .await;
-    let mut statuses = Vec::new();
-    for _ in 0..101 {
-        let response = user()
-            .patch(app.url("/api/me"))
-            .json(&json!({ "name": "Ana" }))
-            .send()
-            .await
-            .unwrap();
-        statuses.push(response.status().as_u16());
-    }
+    // Each write by a new user, so only the address limit applies.
+    let renames = async |app: &TestApp, count: usize| {
+        let mut statuses = Vec::new();
+        for _ in 0..count {
+            let response = user()
+                .patch(app.url("/api/me"))
+                .json(&json!({ "name": "Ana" }))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        statuses
+    };
+    let statuses = renames(&app, 101).await;
     assert!(statuses[..100].iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(statuses[100], 429);
 
     let unlimited = TestApp::spawn().await;
-    for _ in 0..150 {
-        let response = user()
-            .patch(unlimited.url("/api/me"))
-            .json(&json!({ "name": "Ana" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-    }
+    assert!(renames(&unlimited, 150).await.iter().all(|s| *s == 200));
 }
 
 #[tokio::test]
@@ -475,36 +460,11 @@ async fn a_new_secret_key_starts_new_sessions_cleanly() {
 async fn form_posts_need_the_callers_csrf_token() {
     let app = TestApp::spawn().await;
     let (ana, bea) = (user(), user());
-    let page = app.url("/r/main");
-    let token_of = |client: &reqwest::Client| {
-        let (client, page) = (client.clone(), page.clone());
-        async move {
-            let html = client
-                .get(&page)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            common::csrf_token(&html)
-        }
-    };
-    let (ana_token, bea_token) = (token_of(&ana).await, token_of(&bea).await);
+    let ana_token = common::page_csrf_token(&ana, &app, "main").await;
+    let bea_token = common::page_csrf_token(&bea, &app, "main").await;
     assert_ne!(ana_token, bea_token);
-    let post = |token: Option<&str>| {
-        let mut form = vec![("room", "main"), ("text", "hola")];
-        if let Some(token) = token {
-            form.push(("csrf", token));
-        }
-        ana.post(app.url("/api/fn/add_word"))
-            .header("accept", "text/html")
-            .header("referer", &page)
-            .form(&form)
-            .send()
-    };
     for token in [None, Some(bea_token.as_str()), Some("x")] {
-        let refused = post(token).await.unwrap();
+        let refused = common::submit_word_form(&ana, &app, "main", "hola", token).await;
         assert_eq!(refused.status(), 303, "token {token:?}");
         assert_eq!(
             refused.headers()["location"],
@@ -522,7 +482,7 @@ async fn form_posts_need_the_callers_csrf_token() {
         .unwrap();
     assert!(html.contains("La página caducó"), "a readable message");
 
-    let accepted = post(Some(&ana_token)).await.unwrap();
+    let accepted = common::submit_word_form(&ana, &app, "main", "hola", Some(&ana_token)).await;
     assert_eq!(accepted.status(), 303);
     assert_eq!(accepted.headers()["location"], "/r/main");
     assert_eq!(version_of(&ana, &app, "main").await, 1);
@@ -533,6 +493,15 @@ async fn form_posts_need_the_callers_csrf_token() {
 #[tokio::test]
 async fn cors_is_opt_in_per_origin() {
     let friend = "http://app.example:8080";
+    let post_from = async |app: &TestApp, origin: &str| {
+        reqwest::Client::new()
+            .post(app.url("/api/rooms/main/words"))
+            .header("origin", origin)
+            .json(&json!({ "text": "hola" }))
+            .send()
+            .await
+            .unwrap()
+    };
     let closed = TestApp::spawn().await;
     let response = reqwest::Client::new()
         .get(closed.url("/api/rooms/main"))
@@ -545,14 +514,7 @@ async fn cors_is_opt_in_per_origin() {
             .headers()
             .contains_key("access-control-allow-origin")
     );
-    let write = reqwest::Client::new()
-        .post(closed.url("/api/rooms/main/words"))
-        .header("origin", friend)
-        .json(&json!({ "text": "hola" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(write.status(), 403);
+    assert_eq!(post_from(&closed, friend).await.status(), 403);
 
     let open =
         TestApp::spawn_with(|settings| settings.cors_origins = vec![friend.to_owned()]).await;
@@ -573,22 +535,10 @@ async fn cors_is_opt_in_per_origin() {
         preflight.headers()["access-control-allow-credentials"],
         "true"
     );
-    let write = reqwest::Client::new()
-        .post(open.url("/api/rooms/main/words"))
-        .header("origin", friend)
-        .json(&json!({ "text": "hola" }))
-        .send()
-        .await
-        .unwrap();
+    let write = post_from(&open, friend).await;
     assert_eq!(write.status(), 201);
     assert_eq!(write.headers()["access-control-allow-origin"], friend);
-    let stranger = reqwest::Client::new()
-        .post(open.url("/api/rooms/main/words"))
-        .header("origin", "http://evil.example")
-        .json(&json!({ "text": "hola" }))
-        .send()
-        .await
-        .unwrap();
+    let stranger = post_from(&open, "http://evil.example").await;
     assert_eq!(stranger.status(), 403);
     assert!(
         !stranger

@@ -292,8 +292,18 @@ mod tests {
             }
         );
         let bad_date = format!("{user}.x");
-        for bad in [None, Some(""), Some("abc.1"), Some("abc"), Some(bad_date.as_str())] {
-            assert_eq!(CookieValue::state(bad, issued), CookieState::Invalid, "{bad:?}");
+        for bad in [
+            None,
+            Some(""),
+            Some("abc.1"),
+            Some("abc"),
+            Some(bad_date.as_str()),
+        ] {
+            assert_eq!(
+                CookieValue::state(bad, issued),
+                CookieState::Invalid,
+                "{bad:?}"
+            );
         }
         // A cookie of an earlier version (the user id alone) keeps its user, with a new cookie.
         assert_eq!(

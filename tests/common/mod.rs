@@ -118,6 +118,19 @@ impl TestApp {
     }
 }
 
+/// A room's version as `client` reads it.
+pub async fn version_of(client: &reqwest::Client, app: &TestApp, room: &str) -> i64 {
+    let state: serde_json::Value = client
+        .get(app.url(&format!("/api/rooms/{room}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    state["version"].as_i64().unwrap()
+}
+
 /// A client with its own cookie jar: its own session, so its own user.
 pub fn user() -> reqwest::Client {
     reqwest::Client::builder()
@@ -255,6 +268,42 @@ impl EventReader {
 
 fn find_frame_end(buffer: &[u8]) -> Option<usize> {
     buffer.windows(2).position(|pair| pair == b"\n\n")
+}
+
+/// What a browser with JavaScript off sends when the word form of `room`'s page is submitted
+/// (`csrf`: the token the page carried, if any).
+pub async fn submit_word_form(
+    client: &reqwest::Client,
+    app: &TestApp,
+    room: &str,
+    text: &str,
+    csrf: Option<&str>,
+) -> reqwest::Response {
+    let mut form = vec![("room", room), ("text", text)];
+    if let Some(token) = csrf {
+        form.push(("csrf", token));
+    }
+    client
+        .post(app.url("/api/fn/add_word"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", app.url(&format!("/r/{room}")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The CSRF token of `client`'s forms on `room`'s page.
+pub async fn page_csrf_token(client: &reqwest::Client, app: &TestApp, room: &str) -> String {
+    let html = client
+        .get(app.url(&format!("/r/{room}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    csrf_token(&html)
 }
 
 /// The CSRF token in a page's forms (`<input type="hidden" name="csrf" value="...">`).
