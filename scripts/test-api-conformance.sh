@@ -7,7 +7,8 @@
 # Where Python cannot provide it, it skips with the reason, unless FRASE_TEST_REQUIRE=all (CI),
 # where that is a failure.
 #
-#   scripts/test-api-conformance.sh [PORT]     FRASE_SCHEMATHESIS_EXAMPLES=N (default 25)
+#   scripts/test-api-conformance.sh [PORT]     FRASE_SCHEMATHESIS_EXAMPLES=N (default 25),
+#                                              FRASE_SCHEMATHESIS_SEED=N (default fixed)
 set -euo pipefail
 port="${1:-3918}"
 examples="${FRASE_SCHEMATHESIS_EXAMPLES:-25}"
@@ -25,7 +26,7 @@ status=0
 "$venv/bin/schemathesis" --config-file tests/schemathesis.toml run "$SERVER_BASE/api/openapi.json" \
   --url "$SERVER_BASE" \
   --max-examples "$examples" \
-  --seed 20261124 \
+  --seed "${FRASE_SCHEMATHESIS_SEED:-20261124}" \
   --workers 2 \
   --exclude-path-regex '/events$' \
   --request-timeout 10 \
