@@ -5,7 +5,7 @@ use leptos_meta::{Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::pages::{lobby::Lobby, not_found::NotFound, room::RoomPage};
+use crate::pages::{lobby::Lobby, not_found::NotFound, present::PresentPage, room::RoomPage};
 
 /// The whole HTML document, rendered on the server around [`App`].
 #[cfg(feature = "ssr")]
@@ -64,8 +64,9 @@ pub fn App() -> impl IntoView {
         <Title text="frase"/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=Lobby/>
+                <Route path=path!("/") view=Lobby ssr=SsrMode::Async/>
                 <Route path=path!("/r/:slug") view=RoomPage ssr=SsrMode::Async/>
+                <Route path=path!("/r/:slug/present") view=PresentPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -222,6 +222,7 @@ mod tests {
                 name: "U".into(),
             },
             csrf: String::new(),
+            join: Default::default(),
         }
     }
 

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{Me, RoomPage, WordView};
+use crate::model::{Me, RoomPage, RoomSettingsPatch, RoomState, StorySentence, WordView};
 
 /// Everything the room page shows.
 #[server(prefix = "/api/fn", endpoint = "load_room")]
@@ -15,6 +15,7 @@ pub async fn load_room(room: String) -> Result<RoomPage, AppError> {
     let slug = backend::slug(&room)?;
     let mut page = rooms.room_page(&slug, &session.user).await?;
     page.csrf = backend::csrf_token(&session)?;
+    page.join = backend::join_link(&slug)?;
     Ok(page)
 }
 
@@ -34,6 +35,73 @@ pub async fn set_name(name: String) -> Result<Me, AppError> {
     let (rooms, session) = backend::context().await?;
     let name = crate::domain::DisplayName::parse(&name)?;
     Ok(rooms.rename(&session.user, &name).await?)
+}
+
+/// The caller's CSRF token, for forms rendered outside a room (the lobby's).
+#[server(prefix = "/api/fn", endpoint = "form_token")]
+pub async fn form_token() -> Result<String, AppError> {
+    let (_, session) = backend::context().await?;
+    backend::csrf_token(&session)
+}
+
+/// Creates a room with a generated code; the caller becomes its host. Answers the code; a form
+/// posted without JavaScript is sent on to the new room.
+#[server(prefix = "/api/fn", endpoint = "create_room")]
+pub async fn create_room(title: String) -> Result<String, AppError> {
+    let (rooms, session) = backend::context().await?;
+    let title = match title.trim() {
+        "" => None,
+        title => Some(backend::title(title)?),
+    };
+    let state = rooms
+        .create_room_with_code(
+            title.as_ref(),
+            &session.user,
+            &crate::domain::RoomSettings::default(),
+        )
+        .await?;
+    backend::go_to(&format!("/r/{}", state.slug));
+    Ok(state.slug)
+}
+
+/// The host locks a room (no new words) or opens it again.
+#[server(prefix = "/api/fn", endpoint = "lock_room")]
+pub async fn lock_room(room: String, locked: bool) -> Result<RoomState, AppError> {
+    let (rooms, session) = backend::context().await?;
+    let slug = backend::slug(&room)?;
+    let patch = RoomSettingsPatch {
+        locked: Some(locked),
+        ..RoomSettingsPatch::default()
+    };
+    Ok(rooms
+        .patch_room(&slug, None, &patch, &session.user, None)
+        .await?)
+}
+
+/// The host ends the open sentence where it stands.
+#[server(prefix = "/api/fn", endpoint = "end_sentence")]
+pub async fn end_sentence(room: String) -> Result<StorySentence, AppError> {
+    let (rooms, session) = backend::context().await?;
+    let slug = backend::slug(&room)?;
+    Ok(rooms.end_sentence(&slug, &session.user, None).await?)
+}
+
+/// Removes a word of the open sentence: the host any word, an author their own last word.
+#[server(prefix = "/api/fn", endpoint = "remove_word")]
+pub async fn remove_word(room: String, id: i64) -> Result<(), AppError> {
+    let (rooms, session) = backend::context().await?;
+    let slug = backend::slug(&room)?;
+    Ok(rooms.delete_word(&slug, id, &session.user, None).await?)
+}
+
+/// The host deletes the room; a form posted without JavaScript is sent to the lobby.
+#[server(prefix = "/api/fn", endpoint = "delete_room")]
+pub async fn delete_room(room: String) -> Result<(), AppError> {
+    let (rooms, session) = backend::context().await?;
+    let slug = backend::slug(&room)?;
+    rooms.delete_room(&slug, &session.user, None).await?;
+    backend::go_to("/");
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]
@@ -84,5 +152,47 @@ mod backend {
 
     pub fn slug(raw: &str) -> Result<RoomSlug, AppError> {
         crate::server::http::extract::room_slug(raw)
+    }
+
+    pub fn title(raw: &str) -> Result<crate::domain::RoomTitle, AppError> {
+        crate::domain::RoomTitle::parse(raw).map_err(|error| {
+            AppError::unprocessable("invalid-title", format!("invalid title: {error}"))
+        })
+    }
+
+    /// The link to `slug` for others on the network, from the host this page was opened with.
+    pub fn join_link(slug: &RoomSlug) -> Result<crate::model::JoinLink, AppError> {
+        use crate::server::http::security::Transport;
+        let state = use_context::<AppState>().ok_or_else(AppError::internal)?;
+        let request = use_context::<http::request::Parts>();
+        // `Host` in HTTP/1.1, the URI's authority in HTTP/2.
+        let host = request.as_ref().and_then(|request| {
+            request
+                .headers
+                .get(http::header::HOST)
+                .and_then(|value| value.to_str().ok())
+                .or_else(|| request.uri.authority().map(|authority| authority.as_str()))
+        });
+        let scheme = match state.transport {
+            Transport::Http => "http",
+            Transport::Https => "https",
+        };
+        let url = crate::server::join::join_url(
+            scheme,
+            host,
+            state.leptos_options.site_addr,
+            slug.as_str(),
+        );
+        let qr_svg = crate::server::join::qr_svg(&url).unwrap_or_default();
+        Ok(crate::model::JoinLink { url, qr_svg })
+    }
+
+    /// Where a form posted without JavaScript goes next, instead of back to its page.
+    pub fn go_to(path: &str) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(path) = http::HeaderValue::from_str(path)
+        {
+            response.insert_header(crate::server::http::server_fns::NEXT_PAGE, path);
+        }
     }
 }

@@ -705,3 +705,68 @@ async fn a_created_room_has_a_code_and_its_creator_as_host() {
         .unwrap();
     assert_eq!(untitled["title"], untitled["slug"]);
 }
+
+/// JavaScript off: the lobby's form creates a room and leads to it; the host's delete form leads
+/// back to the lobby.
+#[tokio::test]
+async fn plain_forms_create_a_room_and_delete_it() {
+    let app = TestApp::spawn().await;
+    let host = user();
+    let lobby = host
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = common::csrf_token(&lobby);
+    let created = host
+        .post(app.url("/api/fn/create_room"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/"))
+        .form(&[("title", "Clase 2"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("/r/") && location.len() == 9,
+        "{location}"
+    );
+    assert!(!created.headers().contains_key("x-frase-next-page"));
+    let slug = &location[3..];
+    let page = host
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Clase 2"));
+    assert!(
+        page.contains(r#"id="host-console""#),
+        "the creator is the host"
+    );
+    assert!(page.contains(r#"id="join-qr""#) && page.contains("<svg"));
+    assert!(page.contains(&format!("/r/{slug}</a>")), "the join link");
+
+    let deleted = host
+        .post(app.url("/api/fn/delete_room"))
+        .header("accept", "text/html")
+        .header("referer", app.url(&location))
+        .form(&[("room", slug), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(deleted.headers()["location"], "/");
+    let gone = host
+        .get(app.url(&format!("/api/rooms/{slug}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+}

@@ -89,6 +89,75 @@ async fn host_only_routes_refuse_everyone_but_the_host() {
     );
 }
 
+/// Acceptance 4, for the server functions of the host console.
+#[tokio::test]
+async fn host_only_server_functions_refuse_everyone_but_the_host() {
+    let app = TestApp::spawn().await;
+    let (host, guest, author) = (user(), user(), user());
+    let room = app.post_room(&host, json!({})).await;
+    let slug = room["slug"].as_str().unwrap().to_owned();
+    let word: Value = author
+        .post(app.url(&format!("/api/rooms/{slug}/words")))
+        .json(&json!({ "text": "hola" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = word["id"].to_string();
+    let call = |client: &reqwest::Client, name: &str, form: Vec<(&str, &str)>| {
+        client
+            .post(app.url(&format!("/api/fn/{name}")))
+            .header("accept", "application/json")
+            .form(&form)
+            .send()
+    };
+    let actions: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("lock_room", vec![("room", &slug), ("locked", "true")]),
+        ("lock_room", vec![("room", &slug), ("locked", "false")]),
+        ("remove_word", vec![("room", &slug), ("id", &id)]),
+        ("end_sentence", vec![("room", &slug)]),
+        ("delete_room", vec![("room", &slug)]),
+    ];
+    // A second word, so that a sentence is left to end once the first is removed.
+    let second = guest
+        .post(app.url(&format!("/api/rooms/{slug}/words")))
+        .json(&json!({ "text": "otra" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 201);
+    for (name, form) in actions {
+        let before = version_of(&host, &app, &slug).await;
+        let refused = call(&guest, name, form.clone()).await.unwrap();
+        assert_eq!(refused.status(), 403, "{name} as a guest");
+        let error: Value = refused.json().await.unwrap();
+        // `not-host`, or for a word `not-allowed` (neither its author nor the host).
+        assert!(
+            error["code"] == "not-host" || error["code"] == "not-allowed",
+            "{name}: {error}"
+        );
+        assert_eq!(
+            version_of(&host, &app, &slug).await,
+            before,
+            "{name} changed nothing"
+        );
+        let served = call(&host, name, form).await.unwrap();
+        assert!(
+            served.status().is_success(),
+            "{name} as the host: {}",
+            served.status()
+        );
+    }
+    let gone = host
+        .get(app.url(&format!("/api/rooms/{slug}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+}
+
 /// Acceptance 6: 200 rapid posts from one user: the excess get 429 with `Retry-After`, and
 /// meanwhile other users' posts succeed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,7 @@
 //! Pieces of the room page.
 
+pub mod host_console;
+pub mod join_panel;
 pub mod name_form;
 pub mod sentence;
 pub mod story;
@@ -19,6 +21,13 @@ pub fn error_message(code: &str, max_word_length: u32) -> String {
         "double-turn" => "Espera a que otra persona añada la siguiente palabra.".to_owned(),
         "room-locked" => "La sala está cerrada: no se admiten palabras nuevas.".to_owned(),
         "room-not-found" => "Esta sala no existe.".to_owned(),
+        "not-host" => "Solo quien creó la sala puede hacer esto.".to_owned(),
+        "room-permanent" => "La sala principal no se puede borrar.".to_owned(),
+        "sentence-empty" => "La frase aún no tiene palabras.".to_owned(),
+        "word-not-found" => "Esa palabra ya no está.".to_owned(),
+        "invalid-title" => {
+            "Ese nombre de sala no es válido (1 a 80 caracteres, sin < > &).".to_owned()
+        }
         "name-empty" | "name-too-long" | "name-control-character" | "name-markup" => {
             "Ese nombre no es válido (1 a 40 caracteres, sin < > &).".to_owned()
         }

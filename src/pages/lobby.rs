@@ -1,8 +1,12 @@
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
-/// `/`: join the main room, or a room by its code.
+use crate::components::error_message;
+use crate::server_fns::{CreateRoom, form_token};
+
+/// `/`: join the main room, create a room, or join one by its code.
 #[component]
 pub fn Lobby() -> impl IntoView {
     let query = use_query_map();
@@ -10,9 +14,28 @@ pub fn Lobby() -> impl IntoView {
         query.read().get("error").map(|code| match code.as_str() {
             "bad-room-code" => {
                 "Ese código de sala no es válido: usa letras minúsculas, números y guiones."
+                    .to_owned()
             }
-            _ => "Algo salió mal.",
+            other => error_message(other, 0),
         })
+    };
+    let token = Resource::new(|| (), |_| form_token());
+    let create = ServerAction::<CreateRoom>::new();
+    let title = NodeRef::<leptos::html::Input>::new();
+    let create_error = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    Effect::new(move |_| match create.value().get() {
+        Some(Ok(slug)) => navigate(&format!("/r/{slug}"), Default::default()),
+        Some(Err(refused)) => create_error.set(Some(error_message(&refused.code, 0))),
+        None => {}
+    });
+    let on_create = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let title = title
+            .get_untracked()
+            .map(|input| input.value())
+            .unwrap_or_default();
+        create.dispatch(CreateRoom { title });
     };
     view! {
         <Title text="frase"/>
@@ -22,6 +45,23 @@ pub fn Lobby() -> impl IntoView {
                 "Una frase entre todos: cada persona añade una palabra y todas las pantallas la ven al instante."
             </p>
             <a id="join-main" class="button primary" href="/r/main">"Entrar en la sala principal"</a>
+            <form id="create-form" method="post" action=CreateRoom::PATH on:submit=on_create class="create">
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        let csrf = token.await.unwrap_or_default();
+                        view! { <input type="hidden" name="csrf" value=csrf/> }
+                    })}
+                </Suspense>
+                <label for="room-title">"Crea una sala para tu grupo"</label>
+                <div class="row">
+                    <input id="room-title" name="title" type="text" maxlength="80" autocomplete="off"
+                        placeholder="p. ej. Clase de 3.º B" node_ref=title/>
+                    <button type="submit" aria-busy=move || create.pending().get().to_string()>
+                        "Crear sala"
+                    </button>
+                </div>
+                <p id="create-error" class="error" role="alert">{move || create_error.get()}</p>
+            </form>
             <form id="join-form" method="get" action="/join" class="join">
                 <label for="room-code">"¿Tienes un código de sala?"</label>
                 <div class="row">

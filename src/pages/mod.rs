@@ -1,7 +1,8 @@
-//! The pages: the lobby, a room, and "not found".
+//! The pages: the lobby, a room, its projector view, and "not found".
 
 pub mod lobby;
 pub mod not_found;
+pub mod present;
 pub mod room;
 
 /// Sets the HTTP status of the page being rendered on the server (no-op in the browser).

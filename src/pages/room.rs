@@ -2,6 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::components::host_console::HostConsole;
+use crate::components::join_panel::JoinPanel;
 use crate::components::name_form::NameForm;
 use crate::components::sentence::Sentence;
 use crate::components::story::Story;
@@ -31,7 +33,7 @@ pub fn RoomPage() -> impl IntoView {
 }
 
 #[component]
-fn RoomError(error: AppError) -> impl IntoView {
+pub(crate) fn RoomError(error: AppError) -> impl IntoView {
     super::set_status(error.status);
     let message = if error.status == 404 {
         "Esta sala no existe. Comprueba el código.".to_owned()
@@ -60,6 +62,7 @@ fn Room(data: RoomData) -> impl IntoView {
     let query = use_query_map();
     let returned_error = query.read_untracked().get("error");
     let slug = data.state.slug.clone();
+    let slug_for_link = slug.clone();
     let title = live.title;
     view! {
         <Title text=move || format!("{} · frase", title.get())/>
@@ -75,9 +78,18 @@ fn Room(data: RoomData) -> impl IntoView {
                 </p>
             </header>
             <Sentence live/>
+            <p id="room-locked" class="notice" role="status"
+                class:hidden=move || !live.settings.with(|settings| settings.locked)>
+                "La sala está cerrada: de momento no se admiten palabras nuevas."
+            </p>
             <WordForm live returned_error csrf=data.csrf.clone()/>
+            {data.state.host.then(|| view! { <HostConsole live csrf=data.csrf.clone()/> })}
             <NameForm me=data.me.clone() csrf=data.csrf.clone()/>
             <Story live/>
+            <JoinPanel join=data.join.clone()/>
+            <p class="present-link">
+                <a href=format!("/r/{slug_for_link}/present")>"Abrir la vista para proyector"</a>
+            </p>
             <HttpLens lens/>
         </main>
     }

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod export;
 pub mod http;
+pub mod join;
 pub mod limits;
 pub mod live;
 pub mod rooms;

@@ -224,8 +224,18 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let addr = application.local_addr();
     tracing::info!(%addr, database = %redact(&settings.storage.database_url), "listening");
     println!("frase is running. Open it in a browser:");
-    for url in urls(application.scheme(), addr) {
+    let urls = urls(application.scheme(), addr);
+    for url in &urls {
         println!("  {url}");
+    }
+    // A QR code of the address others can use (the first LAN one), when a person is watching.
+    if std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && let Some(qr) = urls
+            .get(1)
+            .or(urls.first())
+            .and_then(|url| crate::server::join::qr_text(url))
+    {
+        println!("{qr}");
     }
     if let Some(certificate) = &application.generated_certificate {
         println!(

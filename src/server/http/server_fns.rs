@@ -14,6 +14,10 @@ use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use crate::error::AppError;
 use crate::server::state::AppState;
 
+/// Set by a server function whose form, posted without JavaScript, should lead to another page
+/// than the one it came from (a new room, the lobby); never sent to the client.
+pub const NEXT_PAGE: http::HeaderName = http::HeaderName::from_static("x-frase-next-page");
+
 /// The most a server function's error body can be (they are small JSON objects).
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
@@ -86,6 +90,7 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         .into_response();
     let failed = response.headers().contains_key(SERVER_FN_ERROR_HEADER);
     let (mut parts, body) = response.into_parts();
+    let next_page = parts.headers.remove(NEXT_PAGE);
     let error = if failed {
         let bytes = to_bytes(body, ERROR_BODY_LIMIT).await.unwrap_or_default();
         Some(serde_json::from_slice::<AppError>(&bytes).unwrap_or_else(|_| AppError::internal()))
@@ -96,9 +101,10 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     };
 
     if form_navigation {
-        let location = match &error {
-            Some(error) => with_error(&back, &error.code),
-            None => back,
+        let location = match (&error, next_page) {
+            (Some(error), _) => with_error(&back, &error.code),
+            (None, Some(next)) => next.to_str().unwrap_or("/").to_owned(),
+            (None, None) => back,
         };
         parts.status = StatusCode::SEE_OTHER;
         parts.headers.remove(header::CONTENT_TYPE);

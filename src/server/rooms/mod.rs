@@ -222,8 +222,9 @@ impl Rooms {
             state,
             story,
             me,
-            // Filled in by the HTTP layer, which holds the key.
+            // Filled in by the HTTP layer, which holds the key and sees the request.
             csrf: String::new(),
+            join: Default::default(),
         })
     }
 

@@ -1,0 +1,72 @@
+import { expect, test, type Page } from "@playwright/test";
+import { addWord, sentenceWords } from "./helpers";
+
+async function hydrated(page: Page) {
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1, { timeout: 15_000 });
+}
+
+// Issue 12, acceptance 1: a host creates a room from the lobby, two guests join by its code and
+// play; the host removes a word and locks the room; both guests see each change live, and the
+// locked room refuses words with a clear message.
+test("a host runs a room that guests join by code", async ({ browser }) => {
+  const contexts = await Promise.all([0, 1, 2].map(() => browser.newContext()));
+  const [host, ana, bea] = await Promise.all(contexts.map((context) => context.newPage()));
+
+  await host.goto("/");
+  await hydrated(host);
+  await host.locator("#room-title").fill("Clase de prueba");
+  await host.locator("#create-form button[type=submit]").click();
+  await host.waitForURL(/\/r\/[a-z0-9]+$/);
+  const slug = new URL(host.url()).pathname.split("/").pop()!;
+  await expect(host.locator("h1")).toHaveText("Clase de prueba");
+  await expect(host.locator("#host-console")).toBeVisible();
+
+  for (const guest of [ana, bea]) {
+    await guest.goto("/");
+    await guest.locator("#room-code").fill(slug);
+    await guest.locator("#join-form button[type=submit]").click();
+    await guest.waitForURL(new RegExp(`/r/${slug}$`));
+    await hydrated(guest);
+    await expect(guest.locator("#host-console"), "guests have no host controls").toHaveCount(0);
+  }
+  await hydrated(host);
+
+  await addWord(ana, "había");
+  await expect(sentenceWords(bea)).toHaveText(["Había"]);
+  await addWord(bea, "una");
+  await addWord(ana, "vez");
+  for (const page of [host, ana, bea]) {
+    await expect(sentenceWords(page)).toHaveText(["Había", "una", "vez"]);
+  }
+
+  // The host removes "una": gone on every screen.
+  await host.locator("#remove-word").selectOption({ label: "una" });
+  await host.locator("#remove-form button[type=submit]").click();
+  for (const page of [host, ana, bea]) {
+    await expect(sentenceWords(page)).toHaveText(["Había", "vez"], { timeout: 2_000 });
+  }
+
+  // The host locks the room: every screen says so, and a word is refused with a message.
+  await host.locator("#lock-form button[type=submit]").click();
+  for (const page of [ana, bea]) {
+    await expect(page.locator("#room-locked")).toBeVisible({ timeout: 2_000 });
+  }
+  await addWord(bea, "luego");
+  await expect(bea.locator("#word-error")).toContainText("cerrada");
+  await expect(sentenceWords(ana)).toHaveText(["Había", "vez"]);
+  await Promise.all(contexts.map((context) => context.close()));
+});
+
+test("without JavaScript the lobby creates a room too", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/");
+  await page.locator("#room-title").fill("Sin JS");
+  await Promise.all([
+    page.waitForURL(/\/r\/[a-z0-9]+$/),
+    page.locator("#create-form button[type=submit]").click(),
+  ]);
+  await expect(page.locator("h1")).toHaveText("Sin JS");
+  await expect(page.locator("#host-console")).toBeVisible();
+  await context.close();
+});

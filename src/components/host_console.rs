@@ -1,0 +1,132 @@
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+use super::error_message;
+use crate::error::AppError;
+use crate::live_state::{LiveRoom, display_words};
+use crate::server_fns::{DeleteRoom, EndSentence, LockRoom, RemoveWord};
+
+/// The host's controls: lock or open the room, end the sentence, remove a word, delete the room.
+/// Each is a form posting to its server function, so it works without JavaScript (and comes
+/// back with a 303); with JavaScript the form is sent by the client and every screen sees the
+/// result through the event stream.
+#[component]
+pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
+    let lock = ServerAction::<LockRoom>::new();
+    let end = ServerAction::<EndSentence>::new();
+    let remove = ServerAction::<RemoveWord>::new();
+    let delete = ServerAction::<DeleteRoom>::new();
+    let error = RwSignal::new(None::<String>);
+    let room = live.slug.get_value();
+    let locked = move || live.settings.with(|settings| settings.locked);
+    let words = Memo::new(move |_| live.words.with(|words| display_words(words)));
+
+    // Whatever fails, the message says why; success shows itself through the live events.
+    let report = move |result: Option<Result<(), AppError>>| {
+        if let Some(result) = result {
+            error.set(result.err().map(|refused| error_message(&refused.code, 0)));
+        }
+    };
+    Effect::new(move |_| report(lock.value().get().map(|r| r.map(drop))));
+    Effect::new(move |_| report(end.value().get().map(|r| r.map(drop))));
+    Effect::new(move |_| report(remove.value().get()));
+    // A deleted room's page has nothing left to show: back to the lobby.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        let result = delete.value().get();
+        if let Some(Ok(())) = result {
+            navigate("/", Default::default());
+        }
+        report(result);
+    });
+
+    let hidden = {
+        let (room, csrf) = (room.clone(), csrf.clone());
+        move || {
+            view! {
+                <input type="hidden" name="room" value=room.clone()/>
+                <input type="hidden" name="csrf" value=csrf.clone()/>
+            }
+        }
+    };
+    let on_lock = {
+        let room = room.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            lock.dispatch(LockRoom {
+                room: room.clone(),
+                locked: !locked(),
+            });
+        }
+    };
+    let on_end = {
+        let room = room.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            end.dispatch(EndSentence { room: room.clone() });
+        }
+    };
+    let selected = NodeRef::<leptos::html::Select>::new();
+    let on_remove = {
+        let room = room.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            let id = selected
+                .get_untracked()
+                .and_then(|select| select.value().parse::<i64>().ok());
+            if let Some(id) = id {
+                remove.dispatch(RemoveWord {
+                    room: room.clone(),
+                    id,
+                });
+            }
+        }
+    };
+    let on_delete = {
+        let room = room.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            delete.dispatch(DeleteRoom { room: room.clone() });
+        }
+    };
+
+    view! {
+        <section id="host-console" class="host-console" aria-labelledby="host-heading">
+            <h2 id="host-heading">"Controles de anfitrión"</h2>
+            <div class="host-actions">
+                <form id="lock-form" method="post" action=LockRoom::PATH on:submit=on_lock>
+                    {hidden.clone()}
+                    <input type="hidden" name="locked" value=move || (!locked()).to_string()/>
+                    <button type="submit" aria-pressed=move || locked().to_string()>
+                        {move || if locked() { "Abrir la sala" } else { "Cerrar la sala" }}
+                    </button>
+                </form>
+                <form id="end-form" method="post" action=EndSentence::PATH on:submit=on_end>
+                    {hidden.clone()}
+                    <button type="submit">"Terminar la frase"</button>
+                </form>
+                <form id="remove-form" method="post" action=RemoveWord::PATH on:submit=on_remove>
+                    {hidden.clone()}
+                    <label for="remove-word">"Quitar una palabra"</label>
+                    <div class="row">
+                        <select id="remove-word" name="id" node_ref=selected>
+                            <For
+                                each=move || words.get()
+                                key=|word| (word.id, word.text.clone())
+                                let:word
+                            >
+                                <option value=word.id>{word.text.clone()}</option>
+                            </For>
+                        </select>
+                        <button type="submit">"Quitar"</button>
+                    </div>
+                </form>
+                <form id="delete-form" method="post" action=DeleteRoom::PATH on:submit=on_delete>
+                    {hidden}
+                    <button type="submit" class="danger">"Borrar la sala"</button>
+                </form>
+            </div>
+            <p id="host-error" class="error" role="alert">{move || error.get()}</p>
+        </section>
+    }
+}

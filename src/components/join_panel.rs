@@ -1,0 +1,24 @@
+use leptos::prelude::*;
+
+use crate::model::JoinLink;
+
+/// How to join: the link, and its QR code (an SVG the server generated from that link).
+#[component]
+pub fn JoinPanel(join: JoinLink, #[prop(optional)] large: bool) -> impl IntoView {
+    let url = join.url.clone();
+    view! {
+        <section class="join-panel" class:large=large aria-labelledby="join-heading">
+            <h2 id="join-heading">"Únete desde tu móvil"</h2>
+            <div
+                id="join-qr"
+                class="qr"
+                role="img"
+                aria-label=format!("Código QR de {url}")
+                inner_html=join.qr_svg
+            ></div>
+            <p class="join-url">
+                <a id="join-url" href=join.url.clone()>{join.url.clone()}</a>
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,60 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::room::RoomError;
+use crate::components::join_panel::JoinPanel;
+use crate::components::sentence::Sentence;
+use crate::lens::Lens;
+use crate::live_state::LiveRoom;
+use crate::model::RoomPage as RoomData;
+use crate::server_fns::load_room;
+
+/// `/r/{slug}/present`: the room for a projector: the sentence large, how to join, who is here;
+/// live, with nothing to click.
+#[component]
+pub fn PresentPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let page = Resource::new(slug, load_room);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Cargando…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(data) => view! { <Present data/> }.into_any(),
+                    Err(error) => view! { <RoomError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Present(data: RoomData) -> impl IntoView {
+    let live = LiveRoom::new(&data);
+    let lens = Lens::new();
+    provide_context(lens);
+    #[cfg(feature = "hydrate")]
+    crate::live_client::follow(live, lens);
+    let title = live.title;
+    let last_sentence = move || {
+        live.story
+            .with(|story| story.last().map(|sentence| sentence.text.clone()))
+    };
+    view! {
+        <Title text=move || format!("{} · proyector · frase", title.get())/>
+        <main class="present">
+            <header class="present-header">
+                <h1>{move || title.get()}</h1>
+                <p class="online" aria-label="personas conectadas">
+                    <span id="online">{move || live.online.get()}</span>" conectadas"
+                </p>
+            </header>
+            <Sentence live/>
+            <p class="present-last" class:hidden=move || last_sentence().is_none()>
+                "La última frase: "<q>{last_sentence}</q>
+            </p>
+            <JoinPanel join=data.join.clone() large=true/>
+        </main>
+    }
+}
