@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{Me, RoomPage, RoomSettingsPatch, RoomState, StorySentence, WordView};
+use crate::model::{Me, RoomPage, RoomState, StorySentence, WordView};
 
 /// Everything the room page shows.
 #[server(prefix = "/api/fn", endpoint = "load_room")]
@@ -69,9 +69,9 @@ pub async fn create_room(title: String) -> Result<String, AppError> {
 pub async fn lock_room(room: String, locked: bool) -> Result<RoomState, AppError> {
     let (rooms, session) = backend::context().await?;
     let slug = backend::slug(&room)?;
-    let patch = RoomSettingsPatch {
+    let patch = crate::model::RoomSettingsPatch {
         locked: Some(locked),
-        ..RoomSettingsPatch::default()
+        ..Default::default()
     };
     Ok(rooms
         .patch_room(&slug, None, &patch, &session.user, None)

@@ -23,6 +23,8 @@ test("the present view follows the room and its QR code opens it", async ({ brow
   expect(joinUrl).toMatch(new RegExp(`^https?://[^/]+/r/${slug}$`));
   await expect(page.locator("#join-qr svg")).toBeVisible();
 
+  // Let the newest word's entrance animation finish before the picture.
+  await page.waitForTimeout(800);
   const screenshot = testInfo.outputPath("present-1920x1080.png");
   await page.screenshot({ path: screenshot, fullPage: false });
   await testInfo.attach("present view at 1920x1080", { path: screenshot, contentType: "image/png" });

@@ -5,6 +5,7 @@ use crate::live_state::LiveRoom;
 /// The finished sentences, oldest first.
 #[component]
 pub fn Story(live: LiveRoom) -> impl IntoView {
+    let export = move |format: &str| format!("/api/rooms/{}/story?format={format}", live.slug.get_value());
     view! {
         <section id="story" class="story" aria-labelledby="story-heading">
             <h2 id="story-heading">"La historia"</h2>
@@ -20,6 +21,12 @@ pub fn Story(live: LiveRoom) -> impl IntoView {
                     <li data-version=sentence.version>{sentence.text.clone()}</li>
                 </For>
             </ol>
+            <p class="export">
+                "Descargar la historia: "
+                <a id="export-txt" href=export("txt") download="">"texto"</a>" · "
+                <a id="export-md" href=export("md") download="">"Markdown"</a>" · "
+                <a id="export-json" href=export("json") download="">"JSON"</a>
+            </p>
         </section>
     }
 }
