@@ -33,10 +33,12 @@ RELEASE_SOURCES := Cargo.toml Cargo.lock $(shell find src style public migration
 
 build: bootstrap target/release/frase
 
+# The binary is dated when its build started, so a source saved during the build is newer and
+# makes the next `make build` build again.
 target/release/frase: $(RELEASE_SOURCES)
 	@echo "==> cargo leptos build --release --precompress"
-	@$(TOOLCHAIN) cargo leptos build --release --precompress
-	@touch target/release/frase
+	@started=$$(date +%s.%N) && $(TOOLCHAIN) cargo leptos build --release --precompress && \
+	  touch -d "@$$started" target/release/frase
 	@ls -l target/release/frase
 
 serve: build
