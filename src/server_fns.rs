@@ -78,6 +78,30 @@ pub async fn lock_room(room: String, locked: bool) -> Result<RoomState, AppError
         .await?)
 }
 
+/// The host renames the room and sets its rules. `no_double_turn` comes from a checkbox: present
+/// (any value) means on, absent means off.
+#[server(prefix = "/api/fn", endpoint = "configure_room")]
+pub async fn configure_room(
+    room: String,
+    title: String,
+    max_word_length: u32,
+    max_sentence_words: u32,
+    no_double_turn: Option<String>,
+) -> Result<RoomState, AppError> {
+    let (rooms, session) = backend::context().await?;
+    let slug = backend::slug(&room)?;
+    let title = backend::title(title.trim())?;
+    let patch = crate::model::RoomSettingsPatch {
+        max_word_length: Some(max_word_length),
+        max_sentence_words: Some(max_sentence_words),
+        no_double_turn: Some(no_double_turn.is_some()),
+        ..Default::default()
+    };
+    Ok(rooms
+        .patch_room(&slug, Some(&title), &patch, &session.user, None)
+        .await?)
+}
+
 /// The host ends the open sentence where it stands.
 #[server(prefix = "/api/fn", endpoint = "end_sentence")]
 pub async fn end_sentence(room: String) -> Result<StorySentence, AppError> {

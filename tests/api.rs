@@ -770,3 +770,58 @@ async fn plain_forms_create_a_room_and_delete_it() {
         .unwrap();
     assert_eq!(gone.status(), 404);
 }
+
+/// The host console's settings form: a checkbox left out turns its rule off.
+#[tokio::test]
+async fn the_host_renames_a_room_and_sets_its_rules() {
+    let app = TestApp::spawn().await;
+    let host = user();
+    let room = app.post_room(&host, json!({})).await;
+    let slug = room["slug"].as_str().unwrap();
+    let configure = |form: Vec<(&'static str, &'static str)>| {
+        let mut form = form;
+        form.push(("room", slug));
+        host.post(app.url("/api/fn/configure_room"))
+            .header("accept", "application/json")
+            .form(&form)
+            .send()
+    };
+    let response = configure(vec![
+        ("title", "Clase B"),
+        ("max_word_length", "20"),
+        ("max_sentence_words", "12"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let state: Value = response.json().await.unwrap();
+    assert_eq!(state["title"], "Clase B");
+    assert_eq!(state["settings"]["max_word_length"], 20);
+    assert_eq!(state["settings"]["max_sentence_words"], 12);
+    assert_eq!(state["settings"]["no_double_turn"], false);
+    let state: Value = configure(vec![
+        ("title", "Clase B"),
+        ("max_word_length", "20"),
+        ("max_sentence_words", "12"),
+        ("no_double_turn", "on"),
+    ])
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(state["settings"]["no_double_turn"], true);
+    let out_of_range = configure(vec![
+        ("title", "Clase B"),
+        ("max_word_length", "500"),
+        ("max_sentence_words", "12"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(out_of_range.status(), 422);
+    assert_eq!(
+        version_of(&host, &app, slug).await,
+        2,
+        "the refused change changed nothing"
+    );
+}

@@ -13,7 +13,9 @@ fn story_on_page(html: &str) -> Vec<String> {
         .skip(1)
         .map(|item| {
             let text = &item[item.find('>').unwrap() + 1..item.find("</li>").unwrap()];
-            text.replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+            text.replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
         })
         .collect()
 }
@@ -36,7 +38,9 @@ fn export(app: &TestApp, format: &str) -> String {
 async fn the_exported_story_matches_the_page_in_every_format() {
     let app = TestApp::spawn().await;
     let (ana, bea) = (user(), user());
-    let words = ["érase", "una", "vez", "un", "«gato»", "azul.", "fin", "(de", "verdad)!"];
+    let words = [
+        "érase", "una", "vez", "un", "«gato»", "azul.", "fin", "(de", "verdad)!",
+    ];
     for (n, word) in words.iter().enumerate() {
         let author = if n % 2 == 0 { &ana } else { &bea };
         let response = author

@@ -114,6 +114,16 @@ async fn host_only_server_functions_refuse_everyone_but_the_host() {
             .send()
     };
     let actions: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            "configure_room",
+            vec![
+                ("room", &slug),
+                ("title", "Nueva"),
+                ("max_word_length", "20"),
+                ("max_sentence_words", "30"),
+                ("no_double_turn", "on"),
+            ],
+        ),
         ("lock_room", vec![("room", &slug), ("locked", "true")]),
         ("lock_room", vec![("room", &slug), ("locked", "false")]),
         ("remove_word", vec![("room", &slug), ("id", &id)]),

@@ -31,6 +31,13 @@ test("a host runs a room that guests join by code", async ({ browser }) => {
   }
   await hydrated(host);
 
+  // The host renames the room: every screen follows.
+  await host.locator("#settings-title").fill("Clase renombrada");
+  await host.locator("#settings-form button[type=submit]").click();
+  for (const page of [host, ana, bea]) {
+    await expect(page.locator("h1")).toHaveText("Clase renombrada", { timeout: 2_000 });
+  }
+
   await addWord(ana, "había");
   await expect(sentenceWords(bea)).toHaveText(["Había"]);
   await addWord(bea, "una");

@@ -2,9 +2,10 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use super::error_message;
+use crate::domain::{MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE};
 use crate::error::AppError;
 use crate::live_state::{LiveRoom, display_words};
-use crate::server_fns::{DeleteRoom, EndSentence, LockRoom, RemoveWord};
+use crate::server_fns::{ConfigureRoom, DeleteRoom, EndSentence, LockRoom, RemoveWord};
 
 /// The host's controls: lock or open the room, end the sentence, remove a word, delete the room.
 /// Each is a form posting to its server function, so it works without JavaScript (and comes
@@ -16,6 +17,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     let end = ServerAction::<EndSentence>::new();
     let remove = ServerAction::<RemoveWord>::new();
     let delete = ServerAction::<DeleteRoom>::new();
+    let configure = ServerAction::<ConfigureRoom>::new();
     let error = RwSignal::new(None::<String>);
     let room = live.slug.get_value();
     let locked = move || live.settings.with(|settings| settings.locked);
@@ -30,6 +32,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     Effect::new(move |_| report(lock.value().get().map(|r| r.map(drop))));
     Effect::new(move |_| report(end.value().get().map(|r| r.map(drop))));
     Effect::new(move |_| report(remove.value().get()));
+    Effect::new(move |_| report(configure.value().get().map(|r| r.map(drop))));
     // A deleted room's page has nothing left to show: back to the lobby.
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
@@ -82,6 +85,37 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
             }
         }
     };
+    // The settings form starts from the room as it is; the live `room` event keeps it current.
+    let settings = live.settings;
+    let title_input = NodeRef::<leptos::html::Input>::new();
+    let word_length_input = NodeRef::<leptos::html::Input>::new();
+    let sentence_words_input = NodeRef::<leptos::html::Input>::new();
+    let turn_rule_input = NodeRef::<leptos::html::Input>::new();
+    let on_configure = {
+        let room = room.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            let number = |input: NodeRef<leptos::html::Input>| {
+                input
+                    .get_untracked()
+                    .and_then(|input| input.value().trim().parse::<u32>().ok())
+                    .unwrap_or(0)
+            };
+            configure.dispatch(ConfigureRoom {
+                room: room.clone(),
+                title: title_input
+                    .get_untracked()
+                    .map(|input| input.value())
+                    .unwrap_or_default(),
+                max_word_length: number(word_length_input),
+                max_sentence_words: number(sentence_words_input),
+                no_double_turn: turn_rule_input
+                    .get_untracked()
+                    .is_some_and(|input| input.checked())
+                    .then(|| "on".to_owned()),
+            });
+        }
+    };
     let on_delete = {
         let room = room.clone();
         move |event: leptos::ev::SubmitEvent| {
@@ -93,6 +127,36 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     view! {
         <section id="host-console" class="host-console" aria-labelledby="host-heading">
             <h2 id="host-heading">"Controles de anfitrión"</h2>
+            <form id="settings-form" class="settings" method="post" action=ConfigureRoom::PATH
+                on:submit=on_configure>
+                {hidden.clone()}
+                <label for="settings-title">"Nombre de la sala"</label>
+                <input id="settings-title" name="title" type="text" required maxlength="80"
+                    value=live.title.get_untracked() node_ref=title_input/>
+                <div class="row">
+                    <label>
+                        "Letras por palabra"
+                        <input name="max_word_length" type="number" required
+                            min=*MAX_WORD_LENGTH_RANGE.start() max=*MAX_WORD_LENGTH_RANGE.end()
+                            value=settings.with_untracked(|s| s.max_word_length)
+                            node_ref=word_length_input/>
+                    </label>
+                    <label>
+                        "Palabras por frase"
+                        <input name="max_sentence_words" type="number" required
+                            min=*MAX_SENTENCE_WORDS_RANGE.start() max=*MAX_SENTENCE_WORDS_RANGE.end()
+                            value=settings.with_untracked(|s| s.max_sentence_words)
+                            node_ref=sentence_words_input/>
+                    </label>
+                </div>
+                <label class="check">
+                    <input name="no_double_turn" type="checkbox"
+                        checked=settings.with_untracked(|s| s.no_double_turn)
+                        node_ref=turn_rule_input/>
+                    "Nadie añade dos palabras seguidas"
+                </label>
+                <button type="submit">"Guardar"</button>
+            </form>
             <div class="host-actions">
                 <form id="lock-form" method="post" action=LockRoom::PATH on:submit=on_lock>
                     {hidden.clone()}

@@ -5,7 +5,8 @@ use crate::live_state::LiveRoom;
 /// The finished sentences, oldest first.
 #[component]
 pub fn Story(live: LiveRoom) -> impl IntoView {
-    let export = move |format: &str| format!("/api/rooms/{}/story?format={format}", live.slug.get_value());
+    let export =
+        move |format: &str| format!("/api/rooms/{}/story?format={format}", live.slug.get_value());
     view! {
         <section id="story" class="story" aria-labelledby="story-heading">
             <h2 id="story-heading">"La historia"</h2>
