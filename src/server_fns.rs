@@ -118,6 +118,16 @@ pub async fn remove_word(room: String, id: i64) -> Result<(), AppError> {
     Ok(rooms.delete_word(&slug, id, &session.user, None).await?)
 }
 
+/// Fixes a word: its author within 30 s of adding it, or the host any time.
+#[server(prefix = "/api/fn", endpoint = "fix_word")]
+pub async fn fix_word(room: String, id: i64, text: String) -> Result<WordView, AppError> {
+    let (rooms, session) = backend::context().await?;
+    let slug = backend::slug(&room)?;
+    Ok(rooms
+        .edit_word(&slug, id, &session.user, &text, None)
+        .await?)
+}
+
 /// The host deletes the room; a form posted without JavaScript is sent to the lobby.
 #[server(prefix = "/api/fn", endpoint = "delete_room")]
 pub async fn delete_room(room: String) -> Result<(), AppError> {

@@ -77,3 +77,31 @@ test("without JavaScript the lobby creates a room too", async ({ browser }) => {
   await expect(page.locator("#host-console")).toBeVisible();
   await context.close();
 });
+
+// An author fixes a typo in their last word, then undoes it; the others see both live.
+test("an author fixes and undoes their own word", async ({ browser, request }) => {
+  const response = await request.post("/api/rooms", { data: { title: "typo" } });
+  const slug = (await response.json()).slug as string;
+  const contexts = await Promise.all([0, 1].map(() => browser.newContext()));
+  const [ana, bea] = await Promise.all(contexts.map((context) => context.newPage()));
+  for (const page of [ana, bea]) {
+    await page.goto(`/r/${slug}`);
+    await hydrated(page);
+  }
+  await addWord(ana, "gatto");
+  await expect(sentenceWords(bea)).toHaveText(["Gatto"]);
+  await expect(ana.locator("#my-word")).toBeVisible();
+  await expect(bea.locator("#my-word"), "only the author gets the controls").toHaveCount(0);
+
+  await ana.locator("#fix-text").fill("gato");
+  await ana.locator("#fix-form button[type=submit]").click();
+  for (const page of [ana, bea]) {
+    await expect(sentenceWords(page)).toHaveText(["Gato"], { timeout: 2_000 });
+  }
+  await ana.locator("#undo-form button[type=submit]").click();
+  for (const page of [ana, bea]) {
+    await expect(sentenceWords(page)).toHaveCount(0, { timeout: 2_000 });
+  }
+  await expect(ana.locator("#my-word")).toHaveCount(0);
+  await Promise.all(contexts.map((context) => context.close()));
+});

@@ -2,6 +2,7 @@
 
 pub mod host_console;
 pub mod join_panel;
+pub mod my_word;
 pub mod name_form;
 pub mod sentence;
 pub mod story;
@@ -25,6 +26,10 @@ pub fn error_message(code: &str, max_word_length: u32) -> String {
         "room-permanent" => "La sala principal no se puede borrar.".to_owned(),
         "sentence-empty" => "La frase aún no tiene palabras.".to_owned(),
         "word-not-found" => "Esa palabra ya no está.".to_owned(),
+        "not-allowed" => {
+            "Ya no se puede: una palabra se corrige en sus primeros 30 s y se deshace mientras es la última."
+                .to_owned()
+        }
         "invalid-title" => {
             "Ese nombre de sala no es válido (1 a 80 caracteres, sin < > &).".to_owned()
         }

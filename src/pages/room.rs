@@ -4,6 +4,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::host_console::HostConsole;
 use crate::components::join_panel::JoinPanel;
+use crate::components::my_word::MyWord;
 use crate::components::name_form::NameForm;
 use crate::components::sentence::Sentence;
 use crate::components::story::Story;
@@ -83,6 +84,7 @@ fn Room(data: RoomData) -> impl IntoView {
                 "La sala está cerrada: de momento no se admiten palabras nuevas."
             </p>
             <WordForm live returned_error csrf=data.csrf.clone()/>
+            <MyWord live me=data.me.id.clone() csrf=data.csrf.clone()/>
             {data.state.host.then(|| view! { <HostConsole live csrf=data.csrf.clone()/> })}
             <NameForm me=data.me.clone() csrf=data.csrf.clone()/>
             <Story live/>
