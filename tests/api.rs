@@ -618,14 +618,7 @@ async fn a_hostile_word_is_escaped_in_the_page() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let html = client
-        .get(app.url("/r/main"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = common::text_of(&client, &app.url("/r/main")).await;
     assert!(!html.contains("<b>"));
     assert!(
         html.contains("&quot;Hola&quot;") || html.contains("\"Hola\""),
@@ -712,14 +705,7 @@ async fn a_created_room_has_a_code_and_its_creator_as_host() {
 async fn plain_forms_create_a_room_and_delete_it() {
     let app = TestApp::spawn().await;
     let host = user();
-    let lobby = host
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let lobby = common::text_of(&host, &app.url("/")).await;
     let csrf = common::csrf_token(&lobby);
     let created = host
         .post(app.url("/api/fn/create_room"))
@@ -737,14 +723,7 @@ async fn plain_forms_create_a_room_and_delete_it() {
     );
     assert!(!created.headers().contains_key("x-frase-next-page"));
     let slug = &location[3..];
-    let page = host
-        .get(app.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = common::text_of(&host, &app.url(&location)).await;
     assert!(page.contains("Clase 2"));
     assert!(
         page.contains(r#"id="host-console""#),

@@ -51,14 +51,7 @@ async fn the_exported_story_matches_the_page_in_every_format() {
             .unwrap();
         assert_eq!(response.status(), 201, "{word}");
     }
-    let html = ana
-        .get(app.url("/r/main"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = common::text_of(&ana, &app.url("/r/main")).await;
     let page = story_on_page(&html);
     assert_eq!(page.len(), 2, "two finished sentences: {page:?}");
 
@@ -84,13 +77,6 @@ async fn the_exported_story_matches_the_page_in_every_format() {
     assert_eq!(sentences, page, "json");
 
     // The API's story is the same text.
-    let api = ana
-        .get(app.url("/api/rooms/main/story?format=txt"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let api = common::text_of(&ana, &app.url("/api/rooms/main/story?format=txt")).await;
     assert_eq!(api, text);
 }

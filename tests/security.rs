@@ -551,14 +551,7 @@ async fn form_posts_need_the_callers_csrf_token() {
         );
     }
     assert_eq!(version_of(&ana, &app, "main").await, 0, "nothing stored");
-    let html = ana
-        .get(app.url("/r/main?error=bad-csrf-token"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = common::text_of(&ana, &app.url("/r/main?error=bad-csrf-token")).await;
     assert!(html.contains("La página caducó"), "a readable message");
 
     let accepted = common::submit_word_form(&ana, &app, "main", "hola", Some(&ana_token)).await;

@@ -1,32 +1,18 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
-use super::room::RoomError;
+use super::room::with_room_from_url;
 use crate::components::join_panel::JoinPanel;
 use crate::components::sentence::Sentence;
 use crate::lens::Lens;
 use crate::live_state::LiveRoom;
 use crate::model::RoomPage as RoomData;
-use crate::server_fns::load_room;
 
 /// `/r/{slug}/present`: the room for a projector: the sentence large, how to join, who is here;
 /// live, with nothing to click.
 #[component]
 pub fn PresentPage() -> impl IntoView {
-    let params = use_params_map();
-    let slug = move || params.read().get("slug").unwrap_or_default();
-    let page = Resource::new(slug, load_room);
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Cargando…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(data) => view! { <Present data/> }.into_any(),
-                    Err(error) => view! { <RoomError error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    with_room_from_url(|data| view! { <Present data/> })
 }
 
 #[component]

@@ -18,6 +18,13 @@ use crate::server_fns::load_room;
 /// `/r/{slug}`: the room, rendered on the server with its state, then live in the browser.
 #[component]
 pub fn RoomPage() -> impl IntoView {
+    with_room_from_url(|data| view! { <Room data/> })
+}
+
+/// Loads the room the URL names (`:slug`) and shows it with `render`, or says why it cannot.
+pub(crate) fn with_room_from_url<V: IntoView + 'static>(
+    render: fn(RoomData) -> V,
+) -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let page = Resource::new(slug, load_room);
@@ -25,7 +32,7 @@ pub fn RoomPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Cargando…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(data) => view! { <Room data/> }.into_any(),
+                    Ok(data) => render(data).into_any(),
                     Err(error) => view! { <RoomError error/> }.into_any(),
                 }
             })}
@@ -34,7 +41,7 @@ pub fn RoomPage() -> impl IntoView {
 }
 
 #[component]
-pub(crate) fn RoomError(error: AppError) -> impl IntoView {
+fn RoomError(error: AppError) -> impl IntoView {
     super::set_status(error.status);
     let message = if error.status == 404 {
         "Esta sala no existe. Comprueba el código.".to_owned()

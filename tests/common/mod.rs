@@ -118,6 +118,11 @@ impl TestApp {
     }
 }
 
+/// The body of `GET url` as `client`, as text.
+pub async fn text_of(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// A room's version as `client` reads it.
 pub async fn version_of(client: &reqwest::Client, app: &TestApp, room: &str) -> i64 {
     let state: serde_json::Value = client
@@ -295,15 +300,7 @@ pub async fn submit_word_form(
 
 /// The CSRF token of `client`'s forms on `room`'s page.
 pub async fn page_csrf_token(client: &reqwest::Client, app: &TestApp, room: &str) -> String {
-    let html = client
-        .get(app.url(&format!("/r/{room}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    csrf_token(&html)
+    csrf_token(&text_of(client, &app.url(&format!("/r/{room}"))).await)
 }
 
 /// The CSRF token in a page's forms (`<input type="hidden" name="csrf" value="...">`).
