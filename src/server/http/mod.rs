@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod origin;
 pub mod problem;
+pub mod render_watchdog;
 pub mod router;
 pub mod security;
 pub mod server_fns;

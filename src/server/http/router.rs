@@ -18,7 +18,7 @@ use super::extract::QueryParams;
 use super::server_fns::app_context;
 use super::{
     abuse, assets, csrf, events, idempotency, json_api, methods, metrics, openapi, origin, problem,
-    security, server_fns, validators,
+    render_watchdog, security, server_fns, validators,
 };
 use crate::app::{App, shell};
 use crate::domain::RoomSlug;
@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             idempotency::idempotent_posts,
         ))
+        .layer(middleware::from_fn(render_watchdog::retry_stalled_pages))
         .layer(middleware::from_fn(validators::page_validators))
         .layer(middleware::from_fn_with_state(
             state.clone(),
