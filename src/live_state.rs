@@ -7,7 +7,8 @@ use leptos::prelude::*;
 
 use crate::domain::{display_sentence, display_tokens};
 use crate::model::{
-    DeletedWord, EventKind, Presence, RoomPage, RoomSettings, RoomState, StorySentence, WordView,
+    DeletedWord, EventKind, Presence, RoomPage, RoomSettings, RoomState, StorySentence, TurnEvent,
+    TurnView, WordView,
 };
 
 /// The live state of one room page.
@@ -23,6 +24,8 @@ pub struct LiveRoom {
     pub words: RwSignal<Vec<WordView>>,
     pub story: RwSignal<Vec<StorySentence>>,
     pub online: RwSignal<u64>,
+    /// Whose turn it is in a `turns` round, and until when.
+    pub turn: RwSignal<Option<TurnView>>,
     /// Set when a snapshot replaced the state: the story may be behind and is fetched again.
     pub story_stale: RwSignal<bool>,
 }
@@ -67,6 +70,7 @@ impl LiveRoom {
             words: RwSignal::new(state.sentence.words.clone()),
             story: RwSignal::new(page.story.clone()),
             online: RwSignal::new(0),
+            turn: RwSignal::new(state.turn.clone()),
             story_stale: RwSignal::new(false),
         }
     }
@@ -81,14 +85,7 @@ impl LiveRoom {
             EventKind::Delete => self.apply_delete(serde_json::from_str(data)?),
             EventKind::Sentence => self.apply_sentence(serde_json::from_str(data)?),
             EventKind::Room => self.apply_room(serde_json::from_str(data)?),
-            EventKind::Turn => {
-                #[derive(serde::Deserialize)]
-                struct TurnVersion {
-                    version: i64,
-                }
-                let turn: TurnVersion = serde_json::from_str(data)?;
-                self.advance(turn.version);
-            }
+            EventKind::Turn => self.apply_turn(serde_json::from_str(data)?),
             EventKind::Presence => {
                 let presence: Presence = serde_json::from_str(data)?;
                 self.online.set(presence.online);
@@ -112,7 +109,14 @@ impl LiveRoom {
         self.settings.set(state.settings);
         self.sentence_id.set(state.sentence.id);
         self.words.set(state.sentence.words);
+        self.turn.set(state.turn);
         self.story_stale.set(true);
+    }
+
+    pub fn apply_turn(&self, turn: TurnEvent) {
+        if self.advance(turn.version) {
+            self.turn.set(turn.turn);
+        }
     }
 
     pub fn apply_word(&self, word: WordView) {
@@ -176,6 +180,7 @@ impl LiveRoom {
         if self.advance(state.version) {
             self.title.set(state.title);
             self.settings.set(state.settings);
+            self.turn.set(state.turn);
         }
     }
 }
@@ -254,6 +259,25 @@ mod tests {
             live.apply_word(word(4, 4, 2, "otra", false));
             assert_eq!(live.words.get_untracked().len(), 1);
             assert_eq!(live.sentence_id.get_untracked(), 2);
+        });
+    }
+
+    #[test]
+    fn turn_events_say_whose_turn_it_is() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let live = LiveRoom::new(&page());
+            let data = r#"{"turn":{"user":{"id":"a","name":"Ana"},"deadline":"2026-01-01T00:00:30Z"},"version":1}"#;
+            live.apply(EventKind::Turn, data).unwrap();
+            let turn = live.turn.get_untracked().expect("a turn");
+            assert_eq!(turn.user.name, "Ana");
+            assert_eq!(live.version.get_untracked(), 1);
+            live.apply(EventKind::Turn, r#"{"turn":null,"version":2}"#)
+                .unwrap();
+            assert_eq!(live.turn.get_untracked(), None);
+            // Replayed: ignored.
+            live.apply(EventKind::Turn, data).unwrap();
+            assert_eq!(live.turn.get_untracked(), None);
         });
     }
 

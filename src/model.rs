@@ -82,6 +82,14 @@ pub struct TurnView {
     pub deadline: String,
 }
 
+/// The data of a `turn` event: whose turn it is now (`null`: no round is being played), and the
+/// room version of the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnEvent {
+    pub turn: Option<TurnView>,
+    pub version: i64,
+}
+
 /// The state of a room: what `GET /api/rooms/{slug}` answers and what a `snapshot` event carries.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

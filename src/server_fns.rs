@@ -79,7 +79,7 @@ pub async fn lock_room(room: String, locked: bool) -> Result<RoomState, AppError
 }
 
 /// The host renames the room and sets its rules. `no_double_turn` comes from a checkbox: present
-/// (any value) means on, absent means off.
+/// (any value) means on, absent means off. `mode` and `turn_seconds` left out keep their value.
 #[server(prefix = "/api/fn", endpoint = "configure_room")]
 pub async fn configure_room(
     room: String,
@@ -87,6 +87,8 @@ pub async fn configure_room(
     max_word_length: u32,
     max_sentence_words: u32,
     no_double_turn: Option<String>,
+    mode: Option<crate::model::Mode>,
+    turn_seconds: Option<u32>,
 ) -> Result<RoomState, AppError> {
     let (rooms, session) = backend::context().await?;
     let slug = backend::slug(&room)?;
@@ -95,6 +97,8 @@ pub async fn configure_room(
         max_word_length: Some(max_word_length),
         max_sentence_words: Some(max_sentence_words),
         no_double_turn: Some(no_double_turn.is_some()),
+        mode,
+        turn_seconds,
         ..Default::default()
     };
     Ok(rooms
@@ -108,6 +112,14 @@ pub async fn end_sentence(room: String) -> Result<StorySentence, AppError> {
     let (rooms, session) = backend::context().await?;
     let slug = backend::slug(&room)?;
     Ok(rooms.end_sentence(&slug, &session.user, None).await?)
+}
+
+/// The host starts a `turns` round with the players present, in a random order.
+#[server(prefix = "/api/fn", endpoint = "start_round")]
+pub async fn start_round(room: String) -> Result<RoomState, AppError> {
+    let (rooms, session) = backend::context().await?;
+    let slug = backend::slug(&room)?;
+    Ok(rooms.start_round(&slug, &session.user, None).await?)
 }
 
 /// Removes a word of the open sentence: the host any word, an author their own last word.

@@ -2,12 +2,13 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use super::error_message;
-use crate::domain::{MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE};
+use crate::domain::{MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE, Mode, TURN_SECONDS_RANGE};
 use crate::error::AppError;
 use crate::live_state::{LiveRoom, display_words};
-use crate::server_fns::{ConfigureRoom, DeleteRoom, EndSentence, LockRoom, RemoveWord};
+use crate::server_fns::{ConfigureRoom, DeleteRoom, EndSentence, LockRoom, RemoveWord, StartRound};
 
-/// The host's controls: lock or open the room, end the sentence, remove a word, delete the room.
+/// The host's controls: the room's name and rules, lock or open it, start a round of `turns`,
+/// end the sentence, remove a word, delete the room.
 /// Each is a form posting to its server function, so it works without JavaScript (and comes
 /// back with a 303); with JavaScript the form is sent by the client and every screen sees the
 /// result through the event stream.
@@ -18,6 +19,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     let remove = ServerAction::<RemoveWord>::new();
     let delete = ServerAction::<DeleteRoom>::new();
     let configure = ServerAction::<ConfigureRoom>::new();
+    let start_round = ServerAction::<StartRound>::new();
     let error = RwSignal::new(None::<String>);
     let room = live.slug.get_value();
     let locked = move || live.settings.with(|settings| settings.locked);
@@ -33,6 +35,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     Effect::new(move |_| report(end.value().get().map(|r| r.map(drop))));
     Effect::new(move |_| report(remove.value().get()));
     Effect::new(move |_| report(configure.value().get().map(|r| r.map(drop))));
+    Effect::new(move |_| report(start_round.value().get().map(|r| r.map(drop))));
     // A deleted room's page has nothing left to show: back to the lobby.
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
@@ -91,6 +94,8 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     let word_length_input = NodeRef::<leptos::html::Input>::new();
     let sentence_words_input = NodeRef::<leptos::html::Input>::new();
     let turn_rule_input = NodeRef::<leptos::html::Input>::new();
+    let mode_select = NodeRef::<leptos::html::Select>::new();
+    let turn_seconds_input = NodeRef::<leptos::html::Input>::new();
     let on_configure = {
         let room = room.clone();
         move |event: leptos::ev::SubmitEvent| {
@@ -113,7 +118,23 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                     .get_untracked()
                     .is_some_and(|input| input.checked())
                     .then(|| "on".to_owned()),
+                mode: mode_select.get_untracked().map(|select| {
+                    if select.value() == "turns" {
+                        Mode::Turns
+                    } else {
+                        Mode::Open
+                    }
+                }),
+                turn_seconds: Some(number(turn_seconds_input)),
             });
+        }
+    };
+    let turns = move || settings.with(|settings| settings.mode == Mode::Turns);
+    let on_start_round = {
+        let room = room.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            start_round.dispatch(StartRound { room: room.clone() });
         }
     };
     let on_delete = {
@@ -155,6 +176,22 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                         node_ref=turn_rule_input/>
                     "Nadie añade dos palabras seguidas"
                 </label>
+                <div class="row">
+                    <label>
+                        "Modo de juego"
+                        <select name="mode" node_ref=mode_select>
+                            <option value="open" selected=move || !turns()>"Libre"</option>
+                            <option value="turns" selected=turns>"Por turnos"</option>
+                        </select>
+                    </label>
+                    <label>
+                        "Segundos por turno"
+                        <input name="turn_seconds" type="number" required
+                            min=*TURN_SECONDS_RANGE.start() max=*TURN_SECONDS_RANGE.end()
+                            value=settings.with_untracked(|s| s.turn_seconds)
+                            node_ref=turn_seconds_input/>
+                    </label>
+                </div>
                 <button type="submit">"Guardar"</button>
             </form>
             <div class="host-actions">
@@ -163,6 +200,17 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                     <input type="hidden" name="locked" value=move || (!locked()).to_string()/>
                     <button type="submit" aria-pressed=move || locked().to_string()>
                         {move || if locked() { "Abrir la sala" } else { "Cerrar la sala" }}
+                    </button>
+                </form>
+                <form id="round-form" method="post" action=StartRound::PATH
+                    on:submit=on_start_round class:hidden=move || !turns()>
+                    {hidden.clone()}
+                    <button type="submit">
+                        {move || if live.turn.with(Option::is_some) {
+                            "Empezar otra ronda"
+                        } else {
+                            "Empezar una ronda"
+                        }}
                     </button>
                 </form>
                 <form id="end-form" method="post" action=EndSentence::PATH on:submit=on_end>

@@ -6,6 +6,7 @@ pub mod my_word;
 pub mod name_form;
 pub mod sentence;
 pub mod story;
+pub mod turn_banner;
 pub mod word_form;
 
 /// The message a page shows for an error code (from a server function, or `?error=` after a
@@ -20,6 +21,10 @@ pub fn error_message(code: &str, max_word_length: u32) -> String {
         "word-invalid-character" => "La palabra tiene un carácter no admitido.".to_owned(),
         "word-misplaced-punctuation" => "La puntuación está fuera de lugar.".to_owned(),
         "double-turn" => "Espera a que otra persona añada la siguiente palabra.".to_owned(),
+        "not-your-turn" => "No es tu turno: espera a que te toque.".to_owned(),
+        "time-up" => "Se acabó tu tiempo: el turno pasó a la siguiente persona.".to_owned(),
+        "no-round" => "Aún no hay ronda: el anfitrión tiene que empezarla.".to_owned(),
+        "not-turns-mode" => "Para jugar por turnos, elige el modo «por turnos» y guarda.".to_owned(),
         "room-locked" => "La sala está cerrada: no se admiten palabras nuevas.".to_owned(),
         "room-not-found" => "Esta sala no existe.".to_owned(),
         "not-host" => "Solo quien creó la sala puede hacer esto.".to_owned(),

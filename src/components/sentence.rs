@@ -21,6 +21,7 @@ pub fn Sentence(live: LiveRoom) -> impl IntoView {
                         class:attached=word.attached
                         data-version=word.version
                         title=word.author.clone()
+                        data-author=word.author.clone()
                         tabindex="0"
                     >
                         {word.text.clone()}

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod room;
+pub mod turns;
 pub mod word;
 
 pub use room::{
@@ -16,6 +17,7 @@ pub use room::{
     RoomTitle, SLUG_MAX_LEN, SettingsError, SettingsField, SlugError, TURN_SECONDS_RANGE,
     TurnError, check_turn, sentence_ends_after, whole_number,
 };
+pub use turns::{AfterTurn, Round};
 pub use word::{
     CLOSING_PUNCTUATION, DIGIT_SEPARATORS, DisplayToken, INNER_JOINERS, MARKUP_CHARS,
     OPENING_PUNCTUATION, Word, WordError, display_sentence, display_tokens,

@@ -232,6 +232,16 @@ pub enum TurnError {
     /// forbids two words in a row.
     #[error("you cannot add two words in a row: wait for someone else to play")]
     DoubleTurn,
+    /// In `turns` mode, it is someone else's turn (`player`: their id, or their name once the
+    /// server has looked it up).
+    #[error("it is {player}'s turn, not yours: wait until it is yours")]
+    NotYourTurn { player: String },
+    /// In `turns` mode, the current player's time ran out.
+    #[error("your time ran out: the turn has passed to the next player")]
+    TimeUp,
+    /// In `turns` mode, no round is being played: the host starts one.
+    #[error("no round is being played: words are taken once the host starts a round")]
+    NoRound,
 }
 
 impl TurnError {
@@ -239,6 +249,9 @@ impl TurnError {
     pub fn code(&self) -> &'static str {
         match self {
             TurnError::DoubleTurn => "double_turn",
+            TurnError::NotYourTurn { .. } => "not_your_turn",
+            TurnError::TimeUp => "time_up",
+            TurnError::NoRound => "no_round",
         }
     }
 }

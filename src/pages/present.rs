@@ -4,6 +4,7 @@ use leptos_meta::Title;
 use super::room::with_room_from_url;
 use crate::components::join_panel::JoinPanel;
 use crate::components::sentence::Sentence;
+use crate::components::turn_banner::TurnBanner;
 use crate::lens::Lens;
 use crate::live_state::LiveRoom;
 use crate::model::RoomPage as RoomData;
@@ -36,6 +37,7 @@ fn Present(data: RoomData) -> impl IntoView {
                     <span id="online">{move || live.online.get()}</span>" conectadas"
                 </p>
             </header>
+            <TurnBanner live me=data.me.id.clone()/>
             <Sentence live/>
             <p class="present-last" class:hidden=move || last_sentence().is_none()>
                 "La última frase: "<q>{last_sentence}</q>

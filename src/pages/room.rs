@@ -8,6 +8,7 @@ use crate::components::my_word::MyWord;
 use crate::components::name_form::NameForm;
 use crate::components::sentence::Sentence;
 use crate::components::story::Story;
+use crate::components::turn_banner::TurnBanner;
 use crate::components::word_form::WordForm;
 use crate::error::AppError;
 use crate::lens::{HttpLens, Lens};
@@ -85,6 +86,7 @@ fn Room(data: RoomData) -> impl IntoView {
                     </span>
                 </p>
             </header>
+            <TurnBanner live me=data.me.id.clone()/>
             <Sentence live/>
             <p id="room-locked" class="notice" role="status"
                 class:hidden=move || !live.settings.with(|settings| settings.locked)>

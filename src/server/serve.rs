@@ -102,6 +102,13 @@ impl Application {
             transport,
             cors: CorsOrigins::new(settings.cors_origins.clone()),
         };
+        // Rounds of `turns` mode that were running keep their clock.
+        let resumed = state.rooms.resume_rounds().await.map_err(|error| {
+            std::io::Error::other(format!("cannot read the rounds being played: {error}"))
+        })?;
+        if resumed > 0 {
+            tracing::info!(rounds = resumed, "turns rounds resumed");
+        }
         let generated_certificate = tls
             .as_ref()
             .and_then(|tls| tls.generated_certificate.clone());

@@ -92,6 +92,8 @@ pub async fn events(
         state.rooms.store().clone(),
         StreamStart {
             slug: slug.to_string(),
+            // A stream without a session cookie is nobody's: it does not count as a player.
+            user: (!session.fresh).then(|| session.user.to_string()),
             last_event_id,
             retry: RETRY,
             heartbeat: HEARTBEAT,

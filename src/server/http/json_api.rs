@@ -503,6 +503,32 @@ pub async fn end_sentence(
     Ok(Json(finished).into_response())
 }
 
+/// `POST /api/rooms/{slug}/round/start`: the host starts a `turns` round with the players present
+/// (everyone with the room open, and the host), in a random order.
+#[utoipa::path(post, path = "/api/rooms/{slug}/round/start", tag = "rooms", params(Slug, IfMatch, IdempotencyKey),
+    responses(
+        (status = 200, description = "The room, its `turn` naming the first player", body = RoomState, headers(("ETag" = String))),
+        (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The room is not in `turns` mode", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "The room is locked", body = Problem, content_type = "application/problem+json"),
+        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn start_round(
+    State(rooms): State<Rooms>,
+    Path(slug): Path<String>,
+    Caller(session): Caller,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let slug = room_slug(&slug)?;
+    let precondition = if_match_versions(&headers);
+    let state = rooms
+        .start_round(&slug, &session.user, precondition.as_deref())
+        .await?;
+    Ok(room_response(StatusCode::OK, state))
+}
+
 /// `GET /api/rooms/{slug}/story`: the finished sentences, as JSON, plain text or Markdown
 /// (`?format=` wins over `Accept`; 406 when nothing acceptable). Finished sentences only change
 /// when the host fixes or removes a word in them, so the story is cacheable for a short while and

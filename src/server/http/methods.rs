@@ -21,6 +21,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/rooms/{slug}/words", "GET, HEAD, POST"),
     ("/api/rooms/{slug}/words/{id}", "GET, HEAD, PATCH, DELETE"),
     ("/api/rooms/{slug}/sentence/end", "POST"),
+    ("/api/rooms/{slug}/round/start", "POST"),
     ("/api/rooms/{slug}/story", "GET, HEAD"),
     ("/api/rooms/{slug}/events", "GET, HEAD"),
     ("/api/me", "GET, HEAD, PATCH"),

@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
             "/api/rooms/{slug}/sentence/end",
             post(json_api::end_sentence),
         )
+        .route("/api/rooms/{slug}/round/start", post(json_api::start_round))
         .route("/api/rooms/{slug}/story", get(json_api::story))
         .route("/api/rooms/{slug}/events", get(events::events))
         .route("/api/me", get(json_api::get_me).patch(json_api::patch_me))

@@ -54,6 +54,9 @@ struct RoomChannel {
     presence: watch::Sender<Bytes>,
     /// Cancelled when the room is deleted: its streams end.
     closed: CancellationToken,
+    /// The users with a stream open on this room, and how many each has: the players present
+    /// when a `turns` round starts.
+    present: Mutex<HashMap<String, u32>>,
 }
 
 /// An open stream's hold on a room: its receivers, and its place in the online count (given back
@@ -65,6 +68,7 @@ pub struct Subscription {
     /// Cancelled when the room is deleted.
     pub closed: CancellationToken,
     channel: Arc<RoomChannel>,
+    user: Option<String>,
 }
 
 impl Hub {
@@ -85,6 +89,7 @@ impl Hub {
                     online: AtomicU64::new(0),
                     presence: watch::channel(presence_frame(0)).0,
                     closed: CancellationToken::new(),
+                    present: Mutex::new(HashMap::new()),
                 })
             })
             .clone()
@@ -93,7 +98,15 @@ impl Hub {
     /// Opens a subscription to a room's frames. Subscribe before reading the room's state, so
     /// that nothing committed in between is missed (duplicates are dropped by version).
     pub fn subscribe(&self, slug: &str) -> Subscription {
+        self.subscribe_as(slug, None)
+    }
+
+    /// [`Hub::subscribe`], for a known user: they count as present in the room while it lasts.
+    pub fn subscribe_as(&self, slug: &str, user: Option<&str>) -> Subscription {
         let channel = self.channel(slug);
+        if let Some(user) = user {
+            *lock(&channel.present).entry(user.to_owned()).or_default() += 1;
+        }
         let frames = channel.frames.subscribe();
         let online = channel.online.fetch_add(1, Ordering::SeqCst) + 1;
         channel.presence.send_replace(presence_frame(online));
@@ -102,6 +115,7 @@ impl Hub {
             presence: channel.presence.subscribe(),
             closed: channel.closed.clone(),
             channel,
+            user: user.map(str::to_owned),
         }
     }
 
@@ -134,6 +148,14 @@ impl Hub {
         }
     }
 
+    /// The users with a stream open on a room in this process, in no particular order.
+    pub fn present_users(&self, slug: &str) -> Vec<String> {
+        let channel = lock(&self.rooms).get(slug).cloned();
+        channel.map_or_else(Vec::new, |channel| {
+            lock(&channel.present).keys().cloned().collect()
+        })
+    }
+
     /// Streams open on a room in this process.
     pub fn online(&self, slug: &str) -> u64 {
         let rooms = self
@@ -160,6 +182,15 @@ impl Hub {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        if let Some(user) = &self.user {
+            let mut present = lock(&self.channel.present);
+            if let Some(count) = present.get_mut(user) {
+                *count -= 1;
+                if *count == 0 {
+                    present.remove(user);
+                }
+            }
+        }
         let online = self
             .channel
             .online
@@ -167,6 +198,12 @@ impl Drop for Subscription {
             .saturating_sub(1);
         self.channel.presence.send_replace(presence_frame(online));
     }
+}
+
+/// Locks a mutex that is only ever held for a map lookup: a panic elsewhere cannot leave the
+/// map half-changed, so a poisoned lock is taken as it is.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
 fn presence_frame(online: u64) -> Bytes {
@@ -230,5 +267,23 @@ mod tests {
         drop(b);
         assert_eq!(hub.online("main"), 1);
         assert!(String::from_utf8_lossy(&a.presence.borrow()).contains("\"online\":1"));
+    }
+
+    #[tokio::test]
+    async fn the_users_present_are_those_with_a_stream_open() {
+        let hub = Hub::new();
+        let ana = hub.subscribe_as("main", Some("ana"));
+        let ana_again = hub.subscribe_as("main", Some("ana"));
+        let luis = hub.subscribe_as("main", Some("luis"));
+        let _anonymous = hub.subscribe("main");
+        let mut present = hub.present_users("main");
+        present.sort();
+        assert_eq!(present, ["ana", "luis"]);
+        drop(ana);
+        drop(luis);
+        assert_eq!(hub.present_users("main"), ["ana"]);
+        drop(ana_again);
+        assert!(hub.present_users("main").is_empty());
+        assert!(hub.present_users("elsewhere").is_empty());
     }
 }

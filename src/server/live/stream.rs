@@ -22,6 +22,8 @@ const REPLAY_PAGE: i64 = 500;
 /// How a stream begins.
 pub struct StreamStart {
     pub slug: String,
+    /// Whose stream this is: they count as present in the room while it is open.
+    pub user: Option<String>,
     /// The last version the client has seen, from `Last-Event-ID` (or `?last_event_id=`).
     pub last_event_id: Option<i64>,
     /// The `retry:` the stream opens with.
@@ -78,9 +80,9 @@ pub fn event_stream(
     shutdown: CancellationToken,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
     async_stream::stream! {
-        let StreamStart { slug, last_event_id, retry, heartbeat } = start;
+        let StreamStart { slug, user, last_event_id, retry, heartbeat } = start;
         // Subscribe first: whatever commits from here on reaches us, live or through the log.
-        let mut subscription = hub.subscribe(&slug);
+        let mut subscription = hub.subscribe_as(&slug, user.as_deref());
         yield Ok(sse::retry(retry.as_millis() as u64));
 
         let mut last = match begin(&store, &slug, last_event_id).await {

@@ -152,11 +152,16 @@ impl Rooms {
             room.title = title;
             room.settings = settings;
             room.version = step.version;
+            if room.settings.mode != crate::domain::Mode::Turns && room.round.is_some() {
+                // Back to open play: the round stops.
+                room.round = None;
+                store::set_round(conn, slug.as_str(), None).await?;
+            }
             // The event goes to everyone: it says `host: false`.
             let shared = state_of(conn, room.clone(), None).await?;
             let change = event(EventKind::Room, step.version, &shared)?;
             let state = state_of(conn, room, Some(caller)).await?;
-            Ok((state, change))
+            Ok((state, change.into()))
         })
         .await
     }

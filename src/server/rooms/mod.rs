@@ -7,6 +7,7 @@
 //! hub in version order, and a reconnecting stream finds them in the log.
 
 mod admin;
+mod turns;
 mod words;
 
 pub use admin::Put;
@@ -55,6 +56,12 @@ pub enum ServiceError {
     Word(#[from] WordError),
     #[error(transparent)]
     Turn(#[from] crate::domain::TurnError),
+    #[error("room `{0}` is not in `turns` mode: set its mode to `turns` before starting a round")]
+    NotTurnsMode(String),
+    /// A turn's clock fired for a turn that has already ended (played, or a newer round).
+    /// Internal: never reaches a client.
+    #[error("that turn is no longer running")]
+    TurnNotDue,
     #[error("too many words too fast: wait {} s before the next one", .0.as_secs().max(1))]
     RateLimited(std::time::Duration),
     #[error(transparent)]
@@ -107,6 +114,12 @@ impl From<ServiceError> for AppError {
             ServiceError::Title(_) => AppError::unprocessable("invalid-title", error.to_string()),
             ServiceError::Word(error) => error.into(),
             ServiceError::Turn(error) => error.into(),
+            ServiceError::NotTurnsMode(_) => {
+                AppError::new(409, "not-turns-mode", "Conflict", error.to_string())
+            }
+            ServiceError::TurnNotDue => {
+                AppError::new(409, "turn-not-due", "Conflict", error.to_string())
+            }
             ServiceError::RateLimited(wait) => AppError::rate_limited(error.to_string(), wait),
             ServiceError::Storage(error) => {
                 tracing::error!(%error, "storage failure");
@@ -119,9 +132,29 @@ impl From<ServiceError> for AppError {
 /// What a change's closure gets: the room as it was, and the version and time of the change.
 pub struct Step<'a> {
     pub room: &'a RoomRow,
-    /// The version this change gives the room.
+    /// The version this change gives the room (its first event's, when it logs more than one).
     pub version: i64,
     pub now: String,
+    /// `now` in milliseconds since the Unix epoch.
+    pub now_ms: i64,
+}
+
+/// The events one change logs, at consecutive versions from [`Step::version`] (most changes log
+/// one; a word that passes the turn in a `turns` round logs the word, then the turn).
+pub struct Logged(Vec<ChangeRow>);
+
+impl From<ChangeRow> for Logged {
+    fn from(change: ChangeRow) -> Logged {
+        Logged(vec![change])
+    }
+}
+
+impl Logged {
+    /// This change's events, then `next` after them.
+    pub fn then(mut self, next: ChangeRow) -> Logged {
+        self.0.push(next);
+        self
+    }
 }
 
 /// A room's story, for export.
@@ -170,28 +203,42 @@ impl Rooms {
 
     /// Runs one change to a room: in one transaction on the writer, finds the room (404),
     /// checks `If-Match` (412), lets `change` apply itself at the next version and return the
-    /// event to log, bumps the room's version, logs the event, commits, and publishes it while
-    /// the writer is still held.
+    /// events to log, moves the room to the last event's version, logs the events, commits, and
+    /// publishes them while the writer is still held.
     async fn change_room<T>(
         &self,
         slug: &RoomSlug,
         precondition: Precondition<'_>,
-        change: impl AsyncFnOnce(&mut Conn, &Step<'_>) -> Result<(T, ChangeRow), ServiceError>,
+        change: impl AsyncFnOnce(&mut Conn, &Step<'_>) -> Result<(T, Logged), ServiceError>,
     ) -> Result<T, ServiceError> {
         let mut writer = self.store.writer().await?;
         let mut tx = writer.begin().await?;
         let room = room_for_write(&mut tx, slug, precondition).await?;
+        let now_ms = store::now_ms();
         let step = Step {
             room: &room,
             version: room.version + 1,
-            now: store::now_rfc3339(),
+            now: store::rfc3339_from_ms(now_ms),
+            now_ms,
         };
-        let (value, event) = change(&mut tx, &step).await?;
-        debug_assert_eq!(event.version, step.version);
-        store::set_room_version(&mut tx, slug.as_str(), step.version, &step.now).await?;
-        store::insert_change(&mut tx, slug.as_str(), &event, &step.now).await?;
+        let (value, Logged(events)) = change(&mut tx, &step).await?;
+        let mut version = room.version;
+        for event in &events {
+            if event.version != version + 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "event at version {} after version {version}",
+                    event.version
+                ))
+                .into());
+            }
+            version = event.version;
+            store::insert_change(&mut tx, slug.as_str(), event, &step.now).await?;
+        }
+        store::set_room_version(&mut tx, slug.as_str(), version, &step.now).await?;
         tx.commit().await?;
-        self.hub.publish(slug.as_str(), &event);
+        for event in &events {
+            self.hub.publish(slug.as_str(), event);
+        }
         drop(writer);
         Ok(value)
     }
@@ -344,6 +391,7 @@ async fn state_of(
     let sentence = store::current_sentence(conn, &room.slug).await?;
     let words = store::words_of_sentence(conn, sentence.id).await?;
     let finished_sentences = store::finished_sentence_count(conn, &room.slug).await?;
+    let turn = turns::turn_view(conn, &room).await?;
     Ok(RoomState {
         host: caller.is_some_and(|caller| is_host(&room, caller)),
         slug: room.slug,
@@ -355,7 +403,7 @@ async fn state_of(
             words,
         },
         finished_sentences,
-        turn: None,
+        turn,
     })
 }
 

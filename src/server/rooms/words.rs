@@ -5,8 +5,8 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Precondition, Rooms, ServiceError, event, is_host};
-use crate::domain::{RoomSlug, Word, check_turn, display_sentence, sentence_ends_after};
+use super::{Precondition, Rooms, ServiceError, event, is_host, turns};
+use crate::domain::{Mode, RoomSlug, Word, check_turn, display_sentence, sentence_ends_after};
 use crate::model::{DeletedWord, EventKind, StorySentence, WordView};
 use crate::server::session::UserId;
 use crate::server::store::{self, Conn, NewWord, StoreError};
@@ -27,53 +27,71 @@ impl Rooms {
         self.word_rate
             .check(author)
             .map_err(ServiceError::RateLimited)?;
-        self.change_room(slug, precondition, async |conn, step| {
-            let settings = &step.room.settings;
-            if settings.locked {
-                return Err(ServiceError::Locked(slug.to_string()));
-            }
-            let word = Word::parse(text, settings.max_word_length as usize)?;
-            let sentence = store::current_sentence(conn, slug.as_str()).await?;
-            let last = store::last_word_of_sentence(conn, sentence.id).await?;
-            check_turn(
-                settings,
-                last.as_ref().map(|w| w.author_id.as_str()),
-                author.as_str(),
-            )?;
-            let position = last.map_or(0, |w| w.position + 1);
-            let ends_sentence = sentence_ends_after(settings, &word, position as u32);
-            let default_name = author.default_name();
-            store::ensure_user(conn, author.as_str(), default_name.as_str(), &step.now).await?;
-            let view = store::insert_word(
-                conn,
-                NewWord {
-                    room_slug: slug.as_str(),
-                    sentence_id: sentence.id,
-                    position,
-                    version: step.version,
-                    text: word.as_str(),
-                    ends_sentence,
-                    author_id: author.as_str(),
-                    created_at: &step.now,
-                },
-            )
-            .await?;
-            if ends_sentence {
-                let text = sentence_text(conn, sentence.id).await?;
-                store::finish_sentence(
+        let (view, next_turn) = self
+            .change_room(slug, precondition, async |conn, step| {
+                let settings = &step.room.settings;
+                if settings.locked {
+                    return Err(ServiceError::Locked(slug.to_string()));
+                }
+                let word = Word::parse(text, settings.max_word_length as usize)?;
+                let sentence = store::current_sentence(conn, slug.as_str()).await?;
+                let last = store::last_word_of_sentence(conn, sentence.id).await?;
+                // In a `turns` round the order decides who plays, not the double-turn rule.
+                let round_after = if settings.mode == Mode::Turns {
+                    Some(turns::check_turn_of(conn, step.room, author, step.now_ms).await?)
+                } else {
+                    check_turn(
+                        settings,
+                        last.as_ref().map(|w| w.author_id.as_str()),
+                        author.as_str(),
+                    )?;
+                    None
+                };
+                let position = last.map_or(0, |w| w.position + 1);
+                let ends_sentence = sentence_ends_after(settings, &word, position as u32);
+                let default_name = author.default_name();
+                store::ensure_user(conn, author.as_str(), default_name.as_str(), &step.now).await?;
+                let view = store::insert_word(
                     conn,
-                    slug.as_str(),
-                    sentence.id,
-                    &text,
-                    step.version,
-                    &step.now,
+                    NewWord {
+                        room_slug: slug.as_str(),
+                        sentence_id: sentence.id,
+                        position,
+                        version: step.version,
+                        text: word.as_str(),
+                        ends_sentence,
+                        author_id: author.as_str(),
+                        created_at: &step.now,
+                    },
                 )
                 .await?;
-            }
-            let change = event(EventKind::Word, step.version, &view)?;
-            Ok((view, change))
-        })
-        .await
+                if ends_sentence {
+                    let text = sentence_text(conn, sentence.id).await?;
+                    store::finish_sentence(
+                        conn,
+                        slug.as_str(),
+                        sentence.id,
+                        &text,
+                        step.version,
+                        &step.now,
+                    )
+                    .await?;
+                }
+                let change = event(EventKind::Word, step.version, &view)?;
+                match round_after {
+                    Some(next) => {
+                        let (logged, next) =
+                            turns::word_then_turn(conn, step.room, change, next).await?;
+                        Ok(((view, next), logged))
+                    }
+                    None => Ok(((view, None), change.into())),
+                }
+            })
+            .await?;
+        if let Some(next) = next_turn {
+            self.time_turn(slug, &next);
+        }
+        Ok(view)
     }
 
     /// Fixes a word's text: its author within [`EDIT_WINDOW`] of adding it, or the host. A fix
@@ -117,7 +135,7 @@ impl Rooms {
             refresh_finished_text(conn, current.sentence_id).await?;
             let view = find_word(conn, slug, id).await?;
             let change = event(EventKind::Edit, step.version, &view)?;
-            Ok((view, change))
+            Ok((view, change.into()))
         })
         .await
     }
@@ -159,7 +177,7 @@ impl Rooms {
                     version: step.version,
                 },
             )?;
-            Ok(((), change))
+            Ok(((), change.into()))
         })
         .await
     }
@@ -198,7 +216,7 @@ impl Rooms {
                 version: step.version,
             };
             let change = event(EventKind::Sentence, step.version, &finished)?;
-            Ok((finished, change))
+            Ok((finished, change.into()))
         })
         .await
     }

@@ -23,8 +23,8 @@ pub use idempotency::{KeyUse, StoredResponse, claim_key, complete_key, release_k
 pub use rooms::{
     NewWord, RoomRow, SentenceRow, WordRow, current_sentence, delete_room, delete_word,
     finish_sentence, finished_sentence_count, insert_room, insert_word, last_word_of_sentence,
-    open_sentence, room, set_finished_sentence_text, set_room_version, story, update_room,
-    update_word_text, word_by_id, words_after, words_of_sentence,
+    open_sentence, room, rooms_with_rounds, set_finished_sentence_text, set_room_version,
+    set_round, story, update_room, update_word_text, word_by_id, words_after, words_of_sentence,
 };
 pub use users::{ensure_user, set_user_name, user_name};
 
@@ -142,11 +142,20 @@ impl Store {
 
 /// The current time as stored and sent: RFC 3339, UTC, millisecond precision.
 pub fn now_rfc3339() -> String {
+    rfc3339_from_ms(now_ms())
+}
+
+/// The current time in milliseconds since the Unix epoch (the clock of `turns` rounds).
+pub fn now_ms() -> i64 {
+    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// A time in milliseconds since the Unix epoch as RFC 3339, UTC, millisecond precision.
+pub fn rfc3339_from_ms(ms: i64) -> String {
     use time::format_description::well_known::Rfc3339;
-    let now = time::OffsetDateTime::now_utc();
-    let now = now
-        .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
-        .unwrap_or(now);
-    now.format(&Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|time| time.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{Conn, StoreError};
-use crate::domain::RoomSettings;
+use crate::domain::{RoomSettings, Round};
 use crate::model::{StorySentence, UserRef, WordView};
 
 /// A room as stored.
@@ -16,6 +16,8 @@ pub struct RoomRow {
     pub settings: RoomSettings,
     /// When the room last changed in any way (RFC 3339): its `Last-Modified`.
     pub updated_at: String,
+    /// The round being played in `turns` mode.
+    pub round: Option<Round>,
 }
 
 /// The open sentence of a room.
@@ -52,7 +54,7 @@ fn word_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<WordView, StoreError> 
 
 pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreError> {
     let row = sqlx::query(
-        "SELECT slug, title, host_id, version, settings, updated_at FROM rooms WHERE slug = ?",
+        "SELECT slug, title, host_id, version, settings, updated_at, round FROM rooms WHERE slug = ?",
     )
     .bind(slug)
     .fetch_optional(&mut *conn)
@@ -61,7 +63,9 @@ pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreE
     let settings: String = row.try_get("settings")?;
     let settings = serde_json::from_str(&settings)
         .map_err(|e| StoreError::Corrupt(format!("settings of room {slug}: {e}")))?;
+    let round = parse_round(slug, row.try_get("round")?)?;
     Ok(Some(RoomRow {
+        round,
         slug: row.try_get("slug")?,
         title: row.try_get("title")?,
         host_id: row.try_get("host_id")?,
@@ -69,6 +73,47 @@ pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreE
         settings,
         updated_at: row.try_get("updated_at")?,
     }))
+}
+
+fn parse_round(slug: &str, json: Option<String>) -> Result<Option<Round>, StoreError> {
+    json.map(|json| {
+        serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("round of room {slug}: {e}")))
+    })
+    .transpose()
+}
+
+/// Sets (or, with `None`, ends) the round a room is playing.
+pub async fn set_round(
+    conn: &mut Conn,
+    slug: &str,
+    round: Option<&Round>,
+) -> Result<(), StoreError> {
+    let json = round
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("round JSON: {e}")))?;
+    sqlx::query("UPDATE rooms SET round = ? WHERE slug = ?")
+        .bind(json)
+        .bind(slug)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Every room playing a round, with it (to keep their clocks running after a restart).
+pub async fn rooms_with_rounds(conn: &mut Conn) -> Result<Vec<(String, Round)>, StoreError> {
+    let rows = sqlx::query("SELECT slug, round FROM rooms WHERE round IS NOT NULL")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut rounds = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let slug: String = row.try_get("slug")?;
+        if let Some(round) = parse_round(&slug, row.try_get("round")?)? {
+            rounds.push((slug, round));
+        }
+    }
+    Ok(rounds)
 }
 
 pub async fn insert_room(

@@ -1,0 +1,189 @@
+//! Rounds of the `turns` mode: the players present when the host starts a round play one word
+//! each, in a drawn order, each within `turn_seconds`; whoever lets their time run out is skipped.
+//!
+//! The server owns the clock: every function here takes the time (`now_ms`, milliseconds since
+//! the Unix epoch) as an argument, so the rules are plain and testable, and the same on both
+//! targets. Drawing the order is the caller's job (it holds the random source).
+
+use serde::{Deserialize, Serialize};
+
+use super::room::TurnError;
+
+/// A round in progress.
+///
+/// Stored with the room (as JSON) so that it survives a restart: a turn whose deadline passed
+/// while the server was down is skipped when it comes back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Round {
+    /// The room version at which the round started: tells this round from the next one.
+    pub started_version: i64,
+    /// User ids, in playing order.
+    pub players: Vec<String>,
+    /// Index into `players` of whose turn it is.
+    pub current: usize,
+    /// When the current turn ends (ms since the Unix epoch).
+    pub deadline_ms: i64,
+    /// The length of one turn (ms), fixed when the round starts.
+    pub turn_ms: i64,
+}
+
+/// What became of a round after a turn ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterTurn {
+    /// The next player's turn.
+    Next(Round),
+    /// Everyone has had their turn.
+    Over,
+}
+
+impl AfterTurn {
+    pub fn into_round(self) -> Option<Round> {
+        match self {
+            AfterTurn::Next(round) => Some(round),
+            AfterTurn::Over => None,
+        }
+    }
+}
+
+impl Round {
+    /// A round of `players` (already in their drawn order, without repeats), the first one's
+    /// turn starting at `now_ms`. `None` when there is nobody to play.
+    pub fn start(
+        players: Vec<String>,
+        started_version: i64,
+        now_ms: i64,
+        turn_seconds: u32,
+    ) -> Option<Round> {
+        if players.is_empty() {
+            return None;
+        }
+        let turn_ms = i64::from(turn_seconds) * 1000;
+        Some(Round {
+            started_version,
+            players,
+            current: 0,
+            deadline_ms: now_ms.saturating_add(turn_ms),
+            turn_ms,
+        })
+    }
+
+    /// The user whose turn it is.
+    pub fn current_player(&self) -> &str {
+        // `start` refuses an empty round and `current` never passes the end (`advance` ends
+        // the round instead), so this index is always valid; stay safe on a hand-edited row.
+        self.players.get(self.current).map_or("", String::as_str)
+    }
+
+    /// Whether `player` may add a word at `now_ms`: it is their turn and their time is not up.
+    /// The error names the user whose turn it is (by id: the caller turns it into a name).
+    pub fn check_player(&self, player: &str, now_ms: i64) -> Result<(), TurnError> {
+        if now_ms >= self.deadline_ms {
+            return Err(TurnError::TimeUp);
+        }
+        if self.current_player() != player {
+            return Err(TurnError::NotYourTurn {
+                player: self.current_player().to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The current player has played at `now_ms`: the next one has a whole turn from now.
+    pub fn played(self, now_ms: i64) -> AfterTurn {
+        let next_deadline_ms = now_ms.saturating_add(self.turn_ms);
+        self.advance(next_deadline_ms)
+    }
+
+    /// Skips every turn whose deadline is at or before `now_ms`, each next turn starting when
+    /// the one before ran out. `None` when no turn ran out (nothing changes).
+    pub fn expire(self, now_ms: i64) -> Option<AfterTurn> {
+        if now_ms < self.deadline_ms {
+            return None;
+        }
+        let mut round = self;
+        loop {
+            let next_deadline = round.deadline_ms.saturating_add(round.turn_ms);
+            match round.advance(next_deadline) {
+                AfterTurn::Next(next) if next.deadline_ms <= now_ms => round = next,
+                after => return Some(after),
+            }
+        }
+    }
+
+    fn advance(mut self, next_deadline_ms: i64) -> AfterTurn {
+        if self.current + 1 >= self.players.len() {
+            return AfterTurn::Over;
+        }
+        self.current += 1;
+        self.deadline_ms = next_deadline_ms;
+        AfterTurn::Next(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn players(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    #[test]
+    fn nobody_present_means_no_round() {
+        assert_eq!(Round::start(Vec::new(), 1, 0, 30), None);
+    }
+
+    #[test]
+    fn players_play_in_order_each_with_a_whole_turn() {
+        let round = Round::start(players(&["ana", "luis", "eva"]), 7, 1_000, 30).unwrap();
+        assert_eq!(round.current_player(), "ana");
+        assert_eq!(round.deadline_ms, 31_000);
+        assert_eq!(round.check_player("ana", 30_999), Ok(()));
+        assert_eq!(
+            round.check_player("luis", 2_000),
+            Err(TurnError::NotYourTurn {
+                player: "ana".into()
+            })
+        );
+        let AfterTurn::Next(round) = round.played(10_000) else {
+            panic!("luis is next")
+        };
+        assert_eq!(round.current_player(), "luis");
+        assert_eq!(round.deadline_ms, 40_000);
+        assert_eq!(round.started_version, 7);
+        let AfterTurn::Next(round) = round.played(11_000) else {
+            panic!("eva is next")
+        };
+        assert_eq!(round.current_player(), "eva");
+        assert_eq!(round.played(12_000), AfterTurn::Over);
+    }
+
+    #[test]
+    fn time_up_is_refused_even_for_the_current_player() {
+        let round = Round::start(players(&["ana", "luis"]), 1, 0, 5).unwrap();
+        assert_eq!(round.check_player("ana", 5_000), Err(TurnError::TimeUp));
+    }
+
+    #[test]
+    fn a_player_who_waits_is_skipped() {
+        let round = Round::start(players(&["ana", "luis", "eva"]), 1, 0, 10).unwrap();
+        assert_eq!(round.clone().expire(9_999), None);
+        let Some(AfterTurn::Next(round)) = round.expire(10_000) else {
+            panic!("ana's turn ran out")
+        };
+        assert_eq!(round.current_player(), "luis");
+        // The next turn starts when the last one ran out, not when the server noticed.
+        assert_eq!(round.deadline_ms, 20_000);
+    }
+
+    #[test]
+    fn a_long_pause_skips_every_turn_that_ran_out() {
+        let round = Round::start(players(&["ana", "luis", "eva"]), 1, 0, 10).unwrap();
+        let Some(AfterTurn::Next(round)) = round.clone().expire(25_000) else {
+            panic!("eva's turn is still running")
+        };
+        assert_eq!(round.current_player(), "eva");
+        assert_eq!(round.deadline_ms, 30_000);
+        assert_eq!(round.expire(30_000), Some(AfterTurn::Over));
+    }
+}

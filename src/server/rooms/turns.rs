@@ -1,0 +1,204 @@
+//! Rounds of the `turns` mode: the host starts one, the server's clock ends each turn.
+//!
+//! The rules are in [`crate::domain::turns`]; this is where a round is drawn, stored, announced
+//! (`turn` events) and timed. Each running turn has one sleeping task that, at its deadline,
+//! skips the player if they have not played. A task that wakes for a turn that has ended
+//! (played, or replaced by a newer round) changes nothing, so stale tasks need no cancelling.
+
+use rand::seq::SliceRandom;
+
+use super::{Logged, Precondition, Rooms, ServiceError, event, is_host, state_of};
+use crate::domain::{Mode, RoomSlug, Round, TurnError};
+use crate::model::{EventKind, RoomState, TurnEvent, TurnView, UserRef};
+use crate::server::session::UserId;
+use crate::server::store::{self, ChangeRow, Conn, RoomRow, StoreError};
+
+impl Rooms {
+    /// The host starts a round: the players present (everyone with the room open, and the
+    /// host) in a random order, the first one's turn starting now. A round already running is
+    /// replaced.
+    pub async fn start_round(
+        &self,
+        slug: &RoomSlug,
+        caller: &UserId,
+        precondition: Precondition<'_>,
+    ) -> Result<RoomState, ServiceError> {
+        let mut players = self.hub.present_users(slug.as_str());
+        if !players.iter().any(|player| player == caller.as_str()) {
+            players.push(caller.to_string());
+        }
+        players.shuffle(&mut rand::rng());
+        let (state, round) = self
+            .change_room(slug, precondition, async |conn, step| {
+                if !is_host(step.room, caller) {
+                    return Err(ServiceError::NotHost(slug.to_string()));
+                }
+                let settings = &step.room.settings;
+                if settings.mode != Mode::Turns {
+                    return Err(ServiceError::NotTurnsMode(slug.to_string()));
+                }
+                if settings.locked {
+                    return Err(ServiceError::Locked(slug.to_string()));
+                }
+                for player in &players {
+                    // Players appear by name on every screen: give the silent ones theirs.
+                    if let Some(user) = UserId::parse(player) {
+                        let name = user.default_name();
+                        store::ensure_user(conn, player, name.as_str(), &step.now).await?;
+                    }
+                }
+                let round = Round::start(players, step.version, step.now_ms, settings.turn_seconds)
+                    .ok_or(ServiceError::TurnNotDue)?;
+                let mut room = step.room.clone();
+                room.round = Some(round.clone());
+                room.version = step.version;
+                let change = set_round(conn, &room, step.version).await?;
+                let state = state_of(conn, room, Some(caller)).await?;
+                Ok(((state, round), change.into()))
+            })
+            .await?;
+        self.time_turn(slug, &round);
+        Ok(state)
+    }
+
+    /// Ends the turn `round` is at if its time is up (run by the turn's clock).
+    async fn end_turn_if_due(&self, slug: &RoomSlug, round: &Round) -> Result<(), ServiceError> {
+        let next = self
+            .change_room(slug, None, async |conn, step| {
+                let Some(current) = step.room.round.clone() else {
+                    return Err(ServiceError::TurnNotDue);
+                };
+                if current.started_version != round.started_version
+                    || current.current != round.current
+                {
+                    return Err(ServiceError::TurnNotDue);
+                }
+                let after = current
+                    .expire(step.now_ms)
+                    .ok_or(ServiceError::TurnNotDue)?;
+                let mut room = step.room.clone();
+                room.round = after.into_round();
+                let change = set_round(conn, &room, step.version).await?;
+                Ok((room.round, change.into()))
+            })
+            .await?;
+        if let Some(next) = next {
+            self.time_turn(slug, &next);
+        }
+        Ok(())
+    }
+
+    /// Starts the clock of the turn `round` is at.
+    pub(super) fn time_turn(&self, slug: &RoomSlug, round: &Round) {
+        let (rooms, slug, round) = (self.clone(), slug.clone(), round.clone());
+        tokio::spawn(async move {
+            let wait = round.deadline_ms.saturating_sub(store::now_ms()).max(0);
+            tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+            // The writer's clock decides; if the sleep woke a hair early, wait the rest.
+            loop {
+                match rooms.end_turn_if_due(&slug, &round).await {
+                    Ok(()) | Err(ServiceError::RoomNotFound(_)) => return,
+                    Err(ServiceError::TurnNotDue) => {
+                        let left = round.deadline_ms - store::now_ms();
+                        if left <= 0 {
+                            return; // ended otherwise: played, or a newer round
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(left as u64)).await;
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, room = %slug, "cannot end a turn");
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Starts the clocks of the rounds that were running when the server stopped: turns that
+    /// ran out meanwhile are skipped at once.
+    pub async fn resume_rounds(&self) -> Result<usize, ServiceError> {
+        let rounds = {
+            let mut conn = self.store.read().await?;
+            store::rooms_with_rounds(&mut conn).await?
+        };
+        let count = rounds.len();
+        for (slug, round) in rounds {
+            if let Ok(slug) = RoomSlug::parse(&slug) {
+                self.time_turn(&slug, &round);
+            }
+        }
+        Ok(count)
+    }
+}
+
+/// In `turns` mode, whether `author` may add a word now; `Ok` with the round as it is after
+/// their word (`None`: the round is over). A refusal names whose turn it is.
+pub(super) async fn check_turn_of(
+    conn: &mut Conn,
+    room: &RoomRow,
+    author: &UserId,
+    now_ms: i64,
+) -> Result<Option<Round>, ServiceError> {
+    let round = room.round.as_ref().ok_or(TurnError::NoRound)?;
+    match round.check_player(author.as_str(), now_ms) {
+        Ok(()) => Ok(round.clone().played(now_ms).into_round()),
+        Err(TurnError::NotYourTurn { player }) => Err(TurnError::NotYourTurn {
+            player: name_of(conn, &player).await?,
+        }
+        .into()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Stores `room.round` and makes the `turn` event announcing it at `version`.
+pub(super) async fn set_round(
+    conn: &mut Conn,
+    room: &RoomRow,
+    version: i64,
+) -> Result<ChangeRow, ServiceError> {
+    store::set_round(conn, &room.slug, room.round.as_ref()).await?;
+    let turn = turn_view(conn, room).await?;
+    event(EventKind::Turn, version, &TurnEvent { turn, version })
+}
+
+/// Whose turn it is in `room`, as the room state shows it.
+pub(super) async fn turn_view(
+    conn: &mut Conn,
+    room: &RoomRow,
+) -> Result<Option<TurnView>, StoreError> {
+    let Some(round) = room
+        .round
+        .as_ref()
+        .filter(|_| room.settings.mode == Mode::Turns)
+    else {
+        return Ok(None);
+    };
+    let id = round.current_player().to_owned();
+    Ok(Some(TurnView {
+        user: UserRef {
+            name: name_of(conn, &id).await?,
+            id,
+        },
+        deadline: store::rfc3339_from_ms(round.deadline_ms),
+    }))
+}
+
+async fn name_of(conn: &mut Conn, id: &str) -> Result<String, StoreError> {
+    Ok(match store::user_name(conn, id).await? {
+        Some(name) => name,
+        None => UserId::parse(id).map_or_else(|| id.to_owned(), |u| u.default_name().to_string()),
+    })
+}
+
+/// The events of a word that passed the turn: the word, then the `turn` at the next version.
+pub(super) async fn word_then_turn(
+    conn: &mut Conn,
+    room: &RoomRow,
+    word: ChangeRow,
+    next: Option<Round>,
+) -> Result<(Logged, Option<Round>), ServiceError> {
+    let mut room = room.clone();
+    room.round = next.clone();
+    let turn = set_round(conn, &room, word.version + 1).await?;
+    Ok((Logged::from(word).then(turn), next))
+}

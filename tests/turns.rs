@@ -1,0 +1,243 @@
+//! `turns` mode: the host starts a round, the players present play in a drawn order, the server's
+//! clock skips whoever lets their time run out, and every change is a live `turn` event.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use common::{Event, EventReader, TestApp, user};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Player {
+    client: reqwest::Client,
+    id: String,
+    name: String,
+}
+
+/// A user with a session (cookie) and a name.
+async fn player(app: &TestApp, name: &str) -> Player {
+    let client = user();
+    let me: Value = client
+        .patch(app.url("/api/me"))
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Player {
+        client,
+        id: me["id"].as_str().unwrap().to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+async fn add(player: &Player, app: &TestApp, room: &str, text: &str) -> reqwest::Response {
+    player
+        .client
+        .post(app.url(&format!("/api/rooms/{room}/words")))
+        .json(&json!({ "text": text }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn start_round(player: &Player, app: &TestApp, room: &str) -> reqwest::Response {
+    player
+        .client
+        .post(app.url(&format!("/api/rooms/{room}/round/start")))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The next event of `kind`, skipping the others (presence, words...).
+async fn next_of(events: &mut EventReader, kind: &str) -> Event {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let event = events
+            .next(left)
+            .await
+            .unwrap_or_else(|| panic!("no `{kind}` event within {WAIT:?}"));
+        if event.event == kind {
+            return event;
+        }
+    }
+}
+
+fn turn_of(event: &Event) -> Value {
+    serde_json::from_str::<Value>(&event.data).unwrap()["turn"].clone()
+}
+
+fn by_id<'a>(players: &'a [&'a Player], id: &Value) -> &'a Player {
+    players
+        .iter()
+        .find(|player| player.id == id.as_str().unwrap())
+        .unwrap_or_else(|| panic!("{id} is one of the players"))
+}
+
+#[tokio::test]
+async fn a_round_goes_round_the_players_present_once_in_a_drawn_order() {
+    let app = TestApp::spawn().await;
+    let host = player(&app, "Profe").await;
+    let ana = player(&app, "Ana").await;
+    let luis = player(&app, "Luis").await;
+    let state = app
+        .post_room(
+            &host.client,
+            json!({ "title": "Turnos", "settings": { "mode": "turns", "turn_seconds": 30 } }),
+        )
+        .await;
+    let room = state["slug"].as_str().unwrap().to_owned();
+    assert_eq!(state["turn"], Value::Null);
+    let events_url = app.url(&format!("/api/rooms/{room}/events"));
+
+    // Before a round, nobody plays.
+    let refused = add(&ana, &app, &room, "hola").await;
+    assert_eq!(refused.status(), 409);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["type"], "urn:frase:problem:no-round");
+
+    // The three have the room open; the host's stream watches the turns.
+    let mut watching = EventReader::open(&host.client, &events_url, None).await;
+    let _ana_open = EventReader::open(&ana.client, &events_url, None).await;
+    let _luis_open = EventReader::open(&luis.client, &events_url, None).await;
+    // A stream without a session is nobody's: not a player.
+    let _anonymous = EventReader::open(&user(), &events_url, None).await;
+    next_of(&mut watching, "snapshot").await;
+
+    // Only the host starts a round.
+    assert_eq!(start_round(&ana, &app, &room).await.status(), 403);
+    let started = start_round(&host, &app, &room).await;
+    assert_eq!(started.status(), 200);
+    let state: Value = started.json().await.unwrap();
+    let players = [&host, &ana, &luis];
+    let first = by_id(&players, &state["turn"]["user"]["id"]);
+    assert_eq!(state["turn"]["user"]["name"], first.name.as_str());
+    assert!(state["turn"]["deadline"].as_str().unwrap().ends_with('Z'));
+    let event = next_of(&mut watching, "turn").await;
+    assert_eq!(turn_of(&event), state["turn"]);
+    assert_eq!(event.id, state["version"].as_i64());
+
+    // Each plays once, in the order drawn; whoever is not up is refused, told whose turn it is.
+    let mut played = HashSet::new();
+    let mut current = first;
+    for (index, text) in ["érase", "una", "vez"].into_iter().enumerate() {
+        for other in players.iter().filter(|p| p.id != current.id) {
+            let refused = add(other, &app, &room, "no").await;
+            assert_eq!(refused.status(), 409, "{} out of turn", other.name);
+            let problem: Value = refused.json().await.unwrap();
+            assert_eq!(problem["type"], "urn:frase:problem:not-your-turn");
+            assert!(
+                problem["detail"].as_str().unwrap().contains(&current.name),
+                "the refusal names {}: {problem}",
+                current.name
+            );
+        }
+        let accepted = add(current, &app, &room, text).await;
+        assert_eq!(accepted.status(), 201, "{} plays in turn", current.name);
+        let word: Value = accepted.json().await.unwrap();
+        played.insert(current.id.clone());
+        let word_event = next_of(&mut watching, "word").await;
+        let turn_event = next_of(&mut watching, "turn").await;
+        assert_eq!(word_event.id, word["version"].as_i64());
+        assert_eq!(
+            turn_event.id,
+            word_event.id.map(|v| v + 1),
+            "the turn passes next"
+        );
+        let turn = turn_of(&turn_event);
+        if index < 2 {
+            current = by_id(&players, &turn["user"]["id"]);
+            assert!(
+                !played.contains(&current.id),
+                "nobody plays twice in a round"
+            );
+        } else {
+            assert_eq!(turn, Value::Null, "everyone has played: the round is over");
+        }
+    }
+    assert_eq!(played.len(), 3);
+    assert_eq!(add(&ana, &app, &room, "más").await.status(), 409);
+
+    // Back to open play: the words are taken again.
+    let patched = host
+        .client
+        .patch(app.url(&format!("/api/rooms/{room}")))
+        .json(&json!({ "settings": { "mode": "open" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    assert_eq!(add(&ana, &app, &room, "fin.").await.status(), 201);
+    assert_eq!(
+        start_round(&host, &app, &room).await.status(),
+        409,
+        "no round in open mode"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_player_who_lets_the_time_run_out_is_skipped() {
+    let app = TestApp::spawn().await;
+    let host = player(&app, "Profe").await;
+    let ana = player(&app, "Ana").await;
+    let state = app
+        .post_room(
+            &host.client,
+            json!({ "settings": { "mode": "turns", "turn_seconds": 5 } }),
+        )
+        .await;
+    let room = state["slug"].as_str().unwrap().to_owned();
+    let events_url = app.url(&format!("/api/rooms/{room}/events"));
+    let mut watching = EventReader::open(&host.client, &events_url, None).await;
+    let _ana_open = EventReader::open(&ana.client, &events_url, None).await;
+    next_of(&mut watching, "snapshot").await;
+
+    let started = Instant::now();
+    let state: Value = start_round(&host, &app, &room).await.json().await.unwrap();
+    let players = [&host, &ana];
+    let first = by_id(&players, &state["turn"]["user"]["id"]);
+    let second = players.iter().find(|p| p.id != first.id).unwrap();
+    next_of(&mut watching, "turn").await;
+
+    // Nobody plays: after 5 s the server passes the turn on by itself.
+    let skipped = next_of(&mut watching, "turn").await;
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(4_500),
+        "not before the time is up ({waited:?})"
+    );
+    let turn = turn_of(&skipped);
+    assert_eq!(turn["user"]["id"], second.id.as_str());
+    let refused = add(first, &app, &room, "tarde").await;
+    assert_eq!(refused.status(), 409, "the skipped player's time is over");
+    assert_eq!(add(second, &app, &room, "hola").await.status(), 201);
+    let over = next_of(&mut watching, "turn").await;
+    assert_eq!(turn_of(&over), Value::Null);
+
+    // A round left to run out ends by itself too, and the room state says so.
+    start_round(&host, &app, &room).await;
+    next_of(&mut watching, "turn").await;
+    next_of(&mut watching, "turn").await;
+    let last = next_of(&mut watching, "turn").await;
+    assert_eq!(turn_of(&last), Value::Null);
+    let state: Value = host
+        .client
+        .get(app.url(&format!("/api/rooms/{room}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["turn"], Value::Null);
+    assert_eq!(state["version"].as_i64(), last.id);
+    app.stop().await;
+}
