@@ -5,7 +5,9 @@ use leptos_meta::{Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::pages::{lobby::Lobby, not_found::NotFound, present::PresentPage, room::RoomPage};
+use crate::pages::{
+    lobby::Lobby, not_found::NotFound, present::PresentPage, room::RoomPage, story::StoryPage,
+};
 
 /// The whole HTML document, rendered on the server around [`App`].
 #[cfg(feature = "ssr")]
@@ -67,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=Lobby ssr=SsrMode::Async/>
                 <Route path=path!("/r/:slug") view=RoomPage ssr=SsrMode::Async/>
                 <Route path=path!("/r/:slug/present") view=PresentPage ssr=SsrMode::Async/>
+                <Route path=path!("/r/:slug/story") view=StoryPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

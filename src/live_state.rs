@@ -181,6 +181,9 @@ impl LiveRoom {
             self.title.set(state.title);
             self.settings.set(state.settings);
             self.turn.set(state.turn);
+            // The host may have cleared the sentence: the state's words are the current ones.
+            self.sentence_id.set(state.sentence.id);
+            self.words.set(state.sentence.words);
         }
     }
 }

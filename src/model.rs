@@ -116,6 +116,34 @@ pub struct StorySentence {
     pub version: i64,
 }
 
+/// A finished sentence with the people who wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthoredSentence {
+    pub sentence_id: i64,
+    pub text: String,
+    /// Display names, in the order of their first word in the sentence.
+    pub authors: Vec<String>,
+}
+
+/// One person's share of a room: how many words of it are theirs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contributor {
+    pub name: String,
+    pub words: i64,
+}
+
+/// Everything the story page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoryPage {
+    pub slug: String,
+    pub title: String,
+    pub sentences: Vec<AuthoredSentence>,
+    /// Most words first.
+    pub contributors: Vec<Contributor>,
+    /// A bar chart of `contributors`, an `<svg>` element rendered by the server.
+    pub chart_svg: String,
+}
+
 /// The data of a `sentence` event: a sentence was finished.
 pub type SentenceEvent = StorySentence;
 

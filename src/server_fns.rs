@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{Me, RoomPage, RoomState, StorySentence, WordView};
+use crate::model::{Me, RoomPage, RoomState, StoryPage, StorySentence, WordView};
 
 /// Everything the room page shows.
 #[server(prefix = "/api/fn", endpoint = "load_room")]
@@ -16,6 +16,20 @@ pub async fn load_room(room: String) -> Result<RoomPage, AppError> {
     let mut page = rooms.room_page(&slug, &session.user).await?;
     page.csrf = backend::csrf_token(&session)?;
     page.join = backend::join_link(&slug)?;
+    Ok(page)
+}
+
+/// Everything the story page shows, with the contributions chart drawn.
+#[server(prefix = "/api/fn", endpoint = "load_story")]
+pub async fn load_story(room: String) -> Result<StoryPage, AppError> {
+    let (rooms, _) = backend::context().await?;
+    let slug = backend::slug(&room)?;
+    let mut page = rooms.story_page(&slug).await?;
+    page.chart_svg = crate::server::chart::contributions_svg(
+        &page.contributors,
+        "Palabras de cada persona",
+        "Las demás",
+    );
     Ok(page)
 }
 
@@ -112,6 +126,14 @@ pub async fn end_sentence(room: String) -> Result<StorySentence, AppError> {
     let (rooms, session) = backend::context().await?;
     let slug = backend::slug(&room)?;
     Ok(rooms.end_sentence(&slug, &session.user, None).await?)
+}
+
+/// The host clears the open sentence: its words go, and it starts again empty.
+#[server(prefix = "/api/fn", endpoint = "clear_sentence")]
+pub async fn clear_sentence(room: String) -> Result<RoomState, AppError> {
+    let (rooms, session) = backend::context().await?;
+    let slug = backend::slug(&room)?;
+    Ok(rooms.clear_sentence(&slug, &session.user, None).await?)
 }
 
 /// The host starts a `turns` round with the players present, in a random order.

@@ -61,6 +61,18 @@ test("a host runs a room that guests join by code", async ({ browser }) => {
   await addWord(bea, "luego");
   await expect(bea.locator("#word-error")).toContainText("cerrada");
   await expect(sentenceWords(ana)).toHaveText(["Había", "vez"]);
+
+  // The host fixes any word, then clears the sentence: every screen follows.
+  await host.locator("#fix-word").selectOption({ label: "vez" });
+  await host.locator("#fix-form input[name=text]").fill("voz");
+  await host.locator("#fix-form button[type=submit]").click();
+  for (const page of [host, ana, bea]) {
+    await expect(sentenceWords(page)).toHaveText(["Había", "voz"], { timeout: 2_000 });
+  }
+  await host.locator("#clear-form button[type=submit]").click();
+  for (const page of [host, ana, bea]) {
+    await expect(sentenceWords(page)).toHaveCount(0, { timeout: 2_000 });
+  }
   await Promise.all(contexts.map((context) => context.close()));
 });
 

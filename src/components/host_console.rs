@@ -5,10 +5,13 @@ use super::error_message;
 use crate::domain::{MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE, Mode, TURN_SECONDS_RANGE};
 use crate::error::AppError;
 use crate::live_state::{LiveRoom, display_words};
-use crate::server_fns::{ConfigureRoom, DeleteRoom, EndSentence, LockRoom, RemoveWord, StartRound};
+use crate::server_fns::{
+    ClearSentence, ConfigureRoom, DeleteRoom, EndSentence, FixWord, LockRoom, RemoveWord,
+    StartRound,
+};
 
 /// The host's controls: the room's name and rules, lock or open it, start a round of `turns`,
-/// end the sentence, remove a word, delete the room.
+/// end or clear the sentence, remove or fix any word, delete the room.
 /// Each is a form posting to its server function, so it works without JavaScript (and comes
 /// back with a 303); with JavaScript the form is sent by the client and every screen sees the
 /// result through the event stream.
@@ -20,6 +23,8 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     let delete = ServerAction::<DeleteRoom>::new();
     let configure = ServerAction::<ConfigureRoom>::new();
     let start_round = ServerAction::<StartRound>::new();
+    let fix = ServerAction::<FixWord>::new();
+    let clear = ServerAction::<ClearSentence>::new();
     let error = RwSignal::new(None::<String>);
     let room = live.slug.get_value();
     let locked = move || live.settings.with(|settings| settings.locked);
@@ -36,6 +41,8 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     Effect::new(move |_| report(remove.value().get()));
     Effect::new(move |_| report(configure.value().get().map(|r| r.map(drop))));
     Effect::new(move |_| report(start_round.value().get().map(|r| r.map(drop))));
+    Effect::new(move |_| report(fix.value().get().map(|r| r.map(drop))));
+    Effect::new(move |_| report(clear.value().get().map(|r| r.map(drop))));
     // A deleted room's page has nothing left to show: back to the lobby.
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
@@ -86,6 +93,35 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                     id,
                 });
             }
+        }
+    };
+    let fix_selected = NodeRef::<leptos::html::Select>::new();
+    let fix_text = NodeRef::<leptos::html::Input>::new();
+    let on_fix = {
+        let room = room.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            let id = fix_selected
+                .get_untracked()
+                .and_then(|select| select.value().parse::<i64>().ok());
+            let text = fix_text
+                .get_untracked()
+                .map(|input| input.value())
+                .unwrap_or_default();
+            if let Some(id) = id {
+                fix.dispatch(FixWord {
+                    room: room.clone(),
+                    id,
+                    text,
+                });
+            }
+        }
+    };
+    let on_clear = {
+        let room = room.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            clear.dispatch(ClearSentence { room: room.clone() });
         }
     };
     // The settings form starts from the room as it is; the live `room` event keeps it current.
@@ -232,6 +268,28 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                         </select>
                         <button type="submit">"Quitar"</button>
                     </div>
+                </form>
+                <form id="fix-form" method="post" action=FixWord::PATH on:submit=on_fix>
+                    {hidden.clone()}
+                    <label for="fix-word">"Corregir una palabra"</label>
+                    <div class="row">
+                        <select id="fix-word" name="id" node_ref=fix_selected>
+                            <For
+                                each=move || words.get()
+                                key=|word| (word.id, word.text.clone())
+                                let:word
+                            >
+                                <option value=word.id>{word.text.clone()}</option>
+                            </For>
+                        </select>
+                        <input name="text" type="text" required maxlength="64"
+                            aria-label="Texto corregido" autocomplete="off" node_ref=fix_text/>
+                        <button type="submit">"Corregir"</button>
+                    </div>
+                </form>
+                <form id="clear-form" method="post" action=ClearSentence::PATH on:submit=on_clear>
+                    {hidden.clone()}
+                    <button type="submit">"Vaciar la frase"</button>
                 </form>
                 <form id="delete-form" method="post" action=DeleteRoom::PATH on:submit=on_delete>
                     {hidden}

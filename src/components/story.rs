@@ -28,6 +28,11 @@ pub fn Story(live: LiveRoom) -> impl IntoView {
                 <a id="export-md" href=export("md") download="">"Markdown"</a>" · "
                 <a id="export-json" href=export("json") download="">"JSON"</a>
             </p>
+            <p>
+                <a id="story-page-link" href=move || format!("/r/{}/story", live.slug.get_value())>
+                    "La historia con sus autores y quién escribió cuánto"
+                </a>
+            </p>
         </section>
     }
 }

@@ -1,9 +1,10 @@
-//! The pages: the lobby, a room, its projector view, and "not found".
+//! The pages: the lobby, a room, its projector view, its story, and "not found".
 
 pub mod lobby;
 pub mod not_found;
 pub mod present;
 pub mod room;
+pub mod story;
 
 /// Sets the HTTP status of the page being rendered on the server (no-op in the browser).
 pub fn set_status(status: u16) {

@@ -1,5 +1,6 @@
 //! Everything that touches a socket, a file or a database. Server only (feature `ssr`).
 
+pub mod chart;
 pub mod config;
 pub mod export;
 pub mod http;

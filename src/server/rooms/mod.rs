@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::domain::{DisplayName, NameError, RoomSlug, SettingsError, WordError};
 use crate::error::AppError;
-use crate::model::{Me, RoomPage, RoomState, SentenceView, StorySentence, WordView};
+use crate::model::{Me, RoomPage, RoomState, SentenceView, StoryPage, StorySentence, WordView};
 use crate::server::limits::{KeyedLimiter, RateLimit};
 use crate::server::live::Hub;
 use crate::server::session::UserId;
@@ -352,6 +352,22 @@ impl Rooms {
             title: room.title,
             sentences,
             updated_at: room.updated_at,
+        })
+    }
+
+    /// The story page: the finished sentences with their authors, and who wrote how much.
+    /// `chart_svg` is left for the caller, which knows the page's language.
+    pub async fn story_page(&self, slug: &RoomSlug) -> Result<StoryPage, ServiceError> {
+        let mut conn = self.store.read().await?;
+        let room = store::room(&mut conn, slug.as_str())
+            .await?
+            .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
+        Ok(StoryPage {
+            slug: room.slug,
+            title: room.title,
+            sentences: store::authored_story(&mut conn, slug.as_str()).await?,
+            contributors: store::contributors(&mut conn, slug.as_str()).await?,
+            chart_svg: String::new(),
         })
     }
 

@@ -5,9 +5,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Precondition, Rooms, ServiceError, event, is_host, turns};
+use super::{Precondition, Rooms, ServiceError, event, is_host, state_of, turns};
 use crate::domain::{Mode, RoomSlug, Word, check_turn, display_sentence, sentence_ends_after};
-use crate::model::{DeletedWord, EventKind, StorySentence, WordView};
+use crate::model::{DeletedWord, EventKind, RoomState, StorySentence, WordView};
 use crate::server::session::UserId;
 use crate::server::store::{self, Conn, NewWord, StoreError};
 
@@ -178,6 +178,37 @@ impl Rooms {
                 },
             )?;
             Ok(((), change.into()))
+        })
+        .await
+    }
+
+    /// The host clears the open sentence: its words are removed, and it starts again empty. The
+    /// change travels as a `room` event (the room state, with the empty sentence).
+    pub async fn clear_sentence(
+        &self,
+        slug: &RoomSlug,
+        caller: &UserId,
+        precondition: Precondition<'_>,
+    ) -> Result<RoomState, ServiceError> {
+        self.change_room(slug, precondition, async |conn, step| {
+            if !is_host(step.room, caller) {
+                return Err(ServiceError::NotHost(slug.to_string()));
+            }
+            let sentence = store::current_sentence(conn, slug.as_str()).await?;
+            if store::last_word_of_sentence(conn, sentence.id)
+                .await?
+                .is_none()
+            {
+                return Err(ServiceError::EmptySentence);
+            }
+            store::delete_words_of_sentence(conn, sentence.id).await?;
+            let mut room = step.room.clone();
+            room.version = step.version;
+            // The event goes to everyone: it says `host: false`.
+            let shared = state_of(conn, room.clone(), None).await?;
+            let change = event(EventKind::Room, step.version, &shared)?;
+            let state = state_of(conn, room, Some(caller)).await?;
+            Ok((state, change.into()))
         })
         .await
     }

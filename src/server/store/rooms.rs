@@ -4,7 +4,7 @@ use sqlx::Row;
 
 use super::{Conn, StoreError};
 use crate::domain::{RoomSettings, Round};
-use crate::model::{StorySentence, UserRef, WordView};
+use crate::model::{AuthoredSentence, Contributor, StorySentence, UserRef, WordView};
 
 /// A room as stored.
 #[derive(Debug, Clone)]
@@ -281,6 +281,15 @@ pub async fn delete_word(
     Ok(())
 }
 
+/// Removes every word of a sentence.
+pub async fn delete_words_of_sentence(conn: &mut Conn, sentence_id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM words WHERE sentence_id = ?")
+        .bind(sentence_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn word_by_id(
     conn: &mut Conn,
     slug: &str,
@@ -403,6 +412,62 @@ pub async fn story(conn: &mut Conn, slug: &str) -> Result<Vec<StorySentence>, St
                     .try_get::<Option<String>, _>("text")?
                     .unwrap_or_default(),
                 version: row.try_get("finished_version")?,
+            })
+        })
+        .collect()
+}
+
+/// The finished sentences of a room, oldest first, each with its authors' names in the order of
+/// their first word.
+pub async fn authored_story(
+    conn: &mut Conn,
+    slug: &str,
+) -> Result<Vec<AuthoredSentence>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.text, u.name FROM sentences s \
+         JOIN words w ON w.sentence_id = s.id JOIN users u ON u.id = w.author_id \
+         WHERE s.room_slug = ? AND s.finished_version IS NOT NULL AND s.text <> '' \
+         ORDER BY s.finished_version, w.position",
+    )
+    .bind(slug)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut story: Vec<AuthoredSentence> = Vec::new();
+    for row in &rows {
+        let id: i64 = row.try_get("id")?;
+        let name: String = row.try_get("name")?;
+        match story.last_mut() {
+            Some(sentence) if sentence.sentence_id == id => {
+                if !sentence.authors.contains(&name) {
+                    sentence.authors.push(name);
+                }
+            }
+            _ => story.push(AuthoredSentence {
+                sentence_id: id,
+                text: row
+                    .try_get::<Option<String>, _>("text")?
+                    .unwrap_or_default(),
+                authors: vec![name],
+            }),
+        }
+    }
+    Ok(story)
+}
+
+/// How many words of a room (finished sentences and the open one) each person wrote, most first.
+pub async fn contributors(conn: &mut Conn, slug: &str) -> Result<Vec<Contributor>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT u.name, COUNT(*) AS words FROM words w JOIN users u ON u.id = w.author_id \
+         WHERE w.room_slug = ? GROUP BY w.author_id, u.name ORDER BY words DESC, u.name",
+    )
+    .bind(slug)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Contributor {
+                name: row.try_get("name")?,
+                words: row.try_get("words")?,
             })
         })
         .collect()
