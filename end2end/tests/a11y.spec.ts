@@ -13,8 +13,9 @@ async function seriousViolations(page: Page) {
 
 test("no serious accessibility violations on the pages", async ({ page, request }) => {
   const slug = await createRoom(request);
-  await request.post(`/api/rooms/${slug}/words`, { data: { text: "hola" } });
-  for (const path of ["/", `/r/${slug}`, `/r/${slug}/present`]) {
+  await request.post(`/api/rooms/${slug}/words`, { data: { text: "hola." } });
+  await request.post(`/api/rooms/${slug}/words`, { data: { text: "otra" } });
+  for (const path of ["/", `/r/${slug}`, `/r/${slug}/present`, `/r/${slug}/story`]) {
     await page.goto(path);
     await expect(page.locator("body[data-hydrated]")).toHaveCount(1, { timeout: 15_000 });
     expect(await seriousViolations(page), path).toEqual([]);
@@ -26,6 +27,16 @@ test("no serious accessibility violations on the pages", async ({ page, request 
   await page.waitForURL(/\/r\/[a-z0-9]+$/);
   await expect(page.locator("#host-console")).toBeVisible();
   expect(await seriousViolations(page), "host view").toEqual([]);
+  // A round of turns running: the banner and its countdown, on the room and the projector.
+  await page.locator("#settings-form select[name=mode]").selectOption("turns");
+  await page.locator("#settings-form button[type=submit]").click();
+  await page.locator("#round-form button[type=submit]").click();
+  await expect(page.locator("#turn-player")).toContainText("¡Te toca!");
+  expect(await seriousViolations(page), "host view, turns").toEqual([]);
+  await page.goto(`${new URL(page.url()).pathname}/present`);
+  await expect(page.locator("#turn-seconds")).toBeVisible();
+  expect(await seriousViolations(page), "projector, turns").toEqual([]);
+  await page.screenshot({ path: "test-results/present-turns.png" });
 });
 
 test("the room works at 320 px wide", async ({ browser, request }) => {
