@@ -8,6 +8,7 @@ pub mod app;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod lens;
 pub mod live_state;
 pub mod model;
