@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{NameError, SettingsError, SlugError, TurnError, WordError};
+use crate::i18n::{Locale, Message};
 
 /// An error as the client sees it. `code` is stable and machine-readable (the problem `type` is
-/// built from it); `detail` is for people.
+/// built from it); `title` and `detail` are for people, in Spanish until [`AppError::localize`]
+/// renders them again, from `title_key` and `message`, in the reader's language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{detail}")]
 pub struct AppError {
@@ -17,44 +19,76 @@ pub struct AppError {
     /// Seconds to wait before trying again (429, 503): sent as `Retry-After`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The message `title` is rendered from (`title-…` in `locales/*.ftl`).
+    #[serde(default)]
+    pub title_key: String,
+    /// The message `detail` is rendered from.
+    #[serde(default)]
+    pub message: Message,
 }
 
 impl AppError {
+    /// `title` names a title message: `not-found` (or `Not found`) is `title-not-found`; a
+    /// title with no message is shown as given.
     pub fn new(
         status: u16,
         code: impl Into<String>,
         title: &str,
-        detail: impl Into<String>,
+        detail: impl Into<Message>,
     ) -> AppError {
+        let title_key = format!("title-{}", title.trim().to_lowercase().replace(' ', "-"));
+        let message = detail.into();
+        let locale = Locale::default();
         AppError {
             status,
             code: code.into(),
-            title: title.to_owned(),
-            detail: detail.into(),
+            title: crate::i18n::lookup(locale, &title_key, &[]).unwrap_or_else(|| title.to_owned()),
+            detail: message
+                .render(locale)
+                .unwrap_or_else(|| message.key.clone()),
             retry_after: None,
+            title_key,
+            message,
         }
     }
 
+    /// Renders `title` and `detail` again in `locale` (the ones it has no message for stay).
+    pub fn localize(&mut self, locale: Locale) {
+        if let Some(title) = crate::i18n::lookup(locale, &self.title_key, &[]) {
+            self.title = title;
+        }
+        if let Some(detail) = self.message.render(locale) {
+            self.detail = detail;
+        }
+    }
+
+    /// The same error in `locale`.
+    pub fn localized(&self, locale: Locale) -> AppError {
+        let mut error = self.clone();
+        error.localize(locale);
+        error
+    }
+
     /// 429: too many requests; `wait` is how long until one more is allowed.
-    pub fn rate_limited(detail: impl Into<String>, wait: std::time::Duration) -> AppError {
+    pub fn rate_limited(detail: impl Into<Message>, wait: std::time::Duration) -> AppError {
         // Whole seconds, rounded up: a client that waits this long is let through.
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         AppError {
             retry_after: Some(seconds.max(1)),
-            ..AppError::new(429, "rate-limited", "Too many requests", detail)
+            ..AppError::new(429, "rate-limited", "too-many-requests", detail)
         }
     }
 
-    pub fn bad_request(code: &str, detail: impl Into<String>) -> AppError {
-        AppError::new(400, code, "Bad request", detail)
+    pub fn bad_request(code: &str, detail: impl Into<Message>) -> AppError {
+        AppError::new(400, code, "bad-request", detail)
     }
 
-    pub fn not_found(code: &str, detail: impl Into<String>) -> AppError {
-        AppError::new(404, code, "Not found", detail)
+    pub fn not_found(code: &str, detail: impl Into<Message>) -> AppError {
+        AppError::new(404, code, "not-found", detail)
     }
 
-    pub fn unprocessable(code: &str, detail: impl Into<String>) -> AppError {
-        AppError::new(422, code, "Unprocessable content", detail)
+    pub fn unprocessable(code: &str, detail: impl Into<Message>) -> AppError {
+        AppError::new(422, code, "unprocessable-content", detail)
     }
 
     /// A failure of ours (storage, I/O): the detail stays vague on purpose, the log has the cause.
@@ -62,13 +96,13 @@ impl AppError {
         AppError::new(
             500,
             "internal",
-            "Internal server error",
-            "Something went wrong on the server; the change was not applied.",
+            "internal-server-error",
+            Message::new("problem-internal"),
         )
     }
 
-    pub fn unavailable(detail: impl Into<String>) -> AppError {
-        AppError::new(503, "unavailable", "Service unavailable", detail)
+    pub fn unavailable(detail: impl Into<Message>) -> AppError {
+        AppError::new(503, "unavailable", "service-unavailable", detail)
     }
 
     /// The problem `type` URI (RFC 9457): a URN, since nothing needs to be fetched from it.
@@ -87,13 +121,23 @@ fn kebab(prefix: &str, code: &str) -> String {
     }
 }
 
+/// `message` if the message files have it, else the error's own (English) text: a domain error
+/// added without its messages still says something.
+fn translated(message: Message, error: &impl std::fmt::Display) -> Message {
+    if message.render(Locale::default()).is_some() {
+        message
+    } else {
+        Message::literal(error.to_string())
+    }
+}
+
 impl From<WordError> for AppError {
     fn from(error: WordError) -> AppError {
         AppError::new(
             422,
             kebab("word", error.code()),
-            "Invalid word",
-            error.to_string(),
+            "invalid-word",
+            translated(Message::of_error("problem-word", &error), &error),
         )
     }
 }
@@ -103,15 +147,18 @@ impl From<NameError> for AppError {
         AppError::new(
             422,
             kebab("name", error.code()),
-            "Invalid name",
-            error.to_string(),
+            "invalid-name",
+            translated(Message::of_error("problem-name", &error), &error),
         )
     }
 }
 
 impl From<SlugError> for AppError {
     fn from(error: SlugError) -> AppError {
-        AppError::not_found("room-not-found", error.to_string())
+        AppError::not_found(
+            "room-not-found",
+            translated(Message::of_error("problem-slug", &error), &error),
+        )
     }
 }
 
@@ -120,8 +167,8 @@ impl From<SettingsError> for AppError {
         AppError::new(
             422,
             "invalid-settings",
-            "Invalid settings",
-            error.to_string(),
+            "invalid-settings",
+            translated(Message::of_error("problem-settings", &error), &error),
         )
     }
 }
@@ -131,8 +178,8 @@ impl From<TurnError> for AppError {
         AppError::new(
             409,
             kebab("", error.code()),
-            "Not your turn",
-            error.to_string(),
+            "not-your-turn",
+            translated(Message::of_error("problem", &error), &error),
         )
     }
 }
@@ -142,25 +189,33 @@ mod server_fn_error {
     use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
     use super::AppError;
+    use crate::i18n::Message;
 
     impl FromServerFnError for AppError {
         type Encoder = JsonEncoding;
 
         fn from_server_fn_error(value: ServerFnErrorErr) -> AppError {
             match value {
-                ServerFnErrorErr::Registration(detail) => {
-                    AppError::not_found("no-such-function", detail)
-                }
-                ServerFnErrorErr::UnsupportedRequestMethod(detail) => {
-                    AppError::new(405, "method-not-allowed", "Method not allowed", detail)
-                }
+                ServerFnErrorErr::Registration(detail) => AppError::not_found(
+                    "no-such-function",
+                    Message::new("problem-no-such-function").arg("name", detail),
+                ),
+                ServerFnErrorErr::UnsupportedRequestMethod(detail) => AppError::new(
+                    405,
+                    "method-not-allowed",
+                    "method-not-allowed",
+                    Message::new("problem-function-method").arg("reason", detail),
+                ),
                 ServerFnErrorErr::Args(detail)
                 | ServerFnErrorErr::MissingArg(detail)
-                | ServerFnErrorErr::Deserialization(detail) => {
-                    AppError::bad_request("bad-arguments", detail)
-                }
+                | ServerFnErrorErr::Deserialization(detail) => AppError::bad_request(
+                    "bad-arguments",
+                    Message::new("problem-bad-arguments").arg("reason", detail),
+                ),
                 ServerFnErrorErr::Request(detail) | ServerFnErrorErr::Response(detail) => {
-                    AppError::unavailable(format!("The server could not be reached: {detail}"))
+                    AppError::unavailable(
+                        Message::new("problem-unreachable-because").arg("reason", detail),
+                    )
                 }
                 ServerFnErrorErr::Serialization(_)
                 | ServerFnErrorErr::ServerError(_)

@@ -7,6 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::lens::{Lens, LensEntry};
 
 /// The response headers the lens shows.
@@ -72,23 +73,33 @@ pub async fn call<T: serde::de::DeserializeOwned>(
     lens: Option<Lens>,
 ) -> Result<T, AppError> {
     let key = new_key();
-    let mut last_error = AppError::unavailable("The server could not be reached.");
+    let mut last_error = AppError::unavailable(Message::new("problem-unreachable"));
     for _ in 0..ATTEMPTS {
         match attempt(path, fields, &key, lens).await {
             // An earlier attempt whose answer was lost is still running on the server: wait for
             // it, then ask again with the same key to get its response.
             Ok((409, body)) if body.contains(IN_FLIGHT) => {
-                last_error = AppError::unavailable("The server is still busy with this word.");
+                last_error = AppError::unavailable(Message::new("problem-still-busy"));
                 sleep_ms(500).await;
             }
             Ok((status, body)) => {
                 return if (200..300).contains(&status) {
                     serde_json::from_str(&body).map_err(|e| {
-                        AppError::new(status, "bad-response", "Bad response", e.to_string())
+                        AppError::new(
+                            status,
+                            "bad-response",
+                            "bad-response",
+                            Message::new("problem-bad-response").arg("reason", e),
+                        )
                     })
                 } else {
                     Err(serde_json::from_str(&body).unwrap_or_else(|_| {
-                        AppError::new(status, "unexpected", "Unexpected response", body)
+                        AppError::new(
+                            status,
+                            "unexpected",
+                            "unexpected-response",
+                            Message::new("problem-unexpected-response").arg("reason", body),
+                        )
                     }))
                 };
             }
@@ -104,8 +115,9 @@ async fn attempt(
     key: &str,
     lens: Option<Lens>,
 ) -> Result<(u16, String), AppError> {
-    let unreachable = |_| AppError::unavailable("The server could not be reached.");
-    let window = web_sys::window().ok_or_else(|| AppError::unavailable("no window"))?;
+    let unreachable = |_| AppError::unavailable(Message::new("problem-unreachable"));
+    let window = web_sys::window()
+        .ok_or_else(|| AppError::unavailable(Message::new("problem-unreachable")))?;
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&wasm_bindgen::JsValue::from_str(&form_body(fields)));

@@ -224,7 +224,12 @@ mod backend {
 
     pub fn title(raw: &str) -> Result<crate::domain::RoomTitle, AppError> {
         crate::domain::RoomTitle::parse(raw).map_err(|error| {
-            AppError::unprocessable("invalid-title", format!("invalid title: {error}"))
+            AppError::new(
+                422,
+                "invalid-title",
+                "invalid-title",
+                crate::i18n::Message::of_error("problem-name", &error),
+            )
         })
     }
 

@@ -12,6 +12,7 @@ use http::request::Parts;
 
 use super::server_fns::{back_location, is_form_navigation, with_error};
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::server::state::AppState;
 
 fn is_write(method: &Method) -> bool {
@@ -49,10 +50,7 @@ pub async fn limit_writes_per_address(
         && let Some(address) = client_address(request.extensions())
         && let Err(wait) = state.address_writes.check(&address)
     {
-        let error = AppError::rate_limited(
-            "Too many changes from this network address; wait a moment and try again.",
-            wait,
-        );
+        let error = AppError::rate_limited(Message::new("problem-rate-limited-address"), wait);
         // A form posted without JavaScript goes back to its page, which shows the message.
         if request.uri().path().starts_with("/api/fn/") && is_form_navigation(request.headers()) {
             let back = back_location(request.headers());

@@ -18,6 +18,7 @@ use sha2::Sha256;
 use super::router::BODY_LIMIT;
 use super::server_fns::{back_location, is_form_navigation, with_error};
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::server::session::{Session, UserId};
 use crate::server::state::AppState;
 
@@ -78,8 +79,8 @@ pub async fn check_form_tokens(
         return AppError::new(
             413,
             "body-too-large",
-            "Content too large",
-            "The request body is larger than 16 KiB.",
+            "content-too-large",
+            Message::new("problem-body-too-large"),
         )
         .into_response();
     };

@@ -13,6 +13,7 @@ use futures::StreamExt;
 use super::abuse::ClientAddress;
 use super::extract::{Caller, QueryParams, room_slug};
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::server::live::stream::{Snapshot, StreamStart, event_stream};
 use crate::server::state::AppState;
 
@@ -43,7 +44,7 @@ fn last_event_id(headers: &HeaderMap, query: &EventsQuery) -> Result<Option<i64>
             .ok_or_else(|| {
                 AppError::bad_request(
                     "bad-last-event-id",
-                    format!("Last-Event-ID must be a room version (a whole number), not `{raw}`."),
+                    Message::new("problem-bad-last-event-id").arg("value", raw),
                 )
             }),
     }
@@ -62,17 +63,13 @@ pub async fn events(
     if !state.rooms.exists(&slug).await? {
         return Err(AppError::not_found(
             "room-not-found",
-            format!("There is no room `{slug}`."),
+            Message::new("problem-room-not-found").arg("room", &slug),
         ));
     }
     // Held for as long as the stream is open: its place is given back when the body is dropped.
     let slot = match address {
         Some(address) => Some(state.streams.open(address).ok_or_else(|| {
-            AppError::rate_limited(
-                "Too many live streams are open from this network address; close some tabs \
-                 or try again shortly.",
-                RETRY,
-            )
+            AppError::rate_limited(Message::new("problem-rate-limited-streams"), RETRY)
         })?),
         None => None,
     };

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::domain::RoomSlug;
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::server::session::Session;
 
 /// A JSON request body: 415 without a JSON content type, 413 when too large, 400 when it is not
@@ -26,44 +27,41 @@ where
             // Serde would also read a struct from an array of its fields: only an object is one.
             Ok(axum::Json(value)) if !value.is_object() => Err(AppError::bad_request(
                 "malformed-body",
-                "The body must be a JSON object.",
+                Message::new("problem-body-not-object"),
             )),
             Ok(axum::Json(value)) => serde_json::from_value(value)
                 .map(JsonBody)
                 .map_err(|error| {
                     AppError::bad_request(
                         "malformed-body",
-                        format!("The body does not have the expected fields: {error}"),
+                        Message::new("problem-body-fields").arg("reason", error),
                     )
                 }),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(
                 415,
                 "unsupported-media-type",
-                "Unsupported media type",
-                "Send the body as JSON, with Content-Type: application/json.",
+                "unsupported-media-type",
+                Message::new("problem-unsupported-media-type"),
             )),
             Err(JsonRejection::JsonSyntaxError(error)) => Err(AppError::bad_request(
                 "malformed-json",
-                format!("The body is not valid JSON: {}", error.body_text()),
+                Message::new("problem-malformed-json").arg("reason", error.body_text()),
             )),
             Err(JsonRejection::JsonDataError(error)) => Err(AppError::bad_request(
                 "malformed-body",
-                format!(
-                    "The body does not have the expected fields: {}",
-                    error.body_text()
-                ),
+                Message::new("problem-body-fields").arg("reason", error.body_text()),
             )),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::new(
                     413,
                     "body-too-large",
-                    "Content too large",
-                    "The request body is larger than 16 KiB.",
+                    "content-too-large",
+                    Message::new("problem-body-too-large"),
                 ))
             }
             Err(rejection) => Err(AppError::bad_request(
                 "malformed-body",
-                rejection.body_text(),
+                Message::new("problem-malformed-body").arg("reason", rejection.body_text()),
             )),
         }
     }
@@ -85,10 +83,13 @@ where
             Err(QueryRejection::FailedToDeserializeQueryString(error)) => {
                 Err(AppError::bad_request(
                     "bad-query",
-                    format!("Bad query string: {}", error.body_text()),
+                    Message::new("problem-bad-query").arg("reason", error.body_text()),
                 ))
             }
-            Err(rejection) => Err(AppError::bad_request("bad-query", rejection.body_text())),
+            Err(rejection) => Err(AppError::bad_request(
+                "bad-query",
+                Message::new("problem-bad-query").arg("reason", rejection.body_text()),
+            )),
         }
     }
 }
@@ -114,6 +115,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 /// A room slug from the path; a malformed one names no room, hence 404.
 pub fn room_slug(raw: &str) -> Result<RoomSlug, AppError> {
-    RoomSlug::parse(raw)
-        .map_err(|_| AppError::not_found("room-not-found", format!("There is no room `{raw}`.")))
+    RoomSlug::parse(raw).map_err(|_| {
+        AppError::not_found(
+            "room-not-found",
+            Message::new("problem-room-not-found").arg("room", raw),
+        )
+    })
 }

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::router::BODY_LIMIT;
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::server::session::Session;
 use crate::server::state::AppState;
 use crate::server::store::{self, KeyUse, StoredResponse};
@@ -50,7 +51,7 @@ fn parse_key(value: &HeaderValue) -> Result<String, AppError> {
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(AppError::bad_request(
             "bad-idempotency-key",
-            "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            Message::new("problem-bad-idempotency-key"),
         ));
     }
     Ok(key.to_owned())
@@ -117,8 +118,8 @@ async fn run_once(
         AppError::new(
             413,
             "body-too-large",
-            "Content too large",
-            "The request body is larger than 16 KiB.",
+            "content-too-large",
+            Message::new("problem-body-too-large"),
         )
         .into_response()
     })?;
@@ -144,7 +145,7 @@ async fn run_once(
         KeyUse::Mismatch => {
             return Err(AppError::unprocessable(
                 "idempotency-key-reused",
-                "This Idempotency-Key was used for a different request; use a new key.",
+                Message::new("problem-idempotency-key-reused"),
             )
             .into_response());
         }
@@ -152,8 +153,8 @@ async fn run_once(
             let mut response = AppError::new(
                 409,
                 "idempotency-key-in-flight",
-                "Conflict",
-                "The first request with this Idempotency-Key has not finished; it is never run twice.",
+                "conflict",
+                Message::new("problem-idempotency-key-in-flight"),
             )
             .into_response();
             response

@@ -17,6 +17,7 @@ use super::extract::{Caller, JsonBody, QueryParams, room_slug};
 use super::openapi::{Health, IdempotencyKey, IfMatch, Problem, Slug, StoryJson, WordId, WordList};
 use crate::domain::{DisplayName, RoomSettings, RoomTitle};
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::model::{Me, RoomSettingsPatch, RoomState, StorySentence, WordView};
 use crate::server::export::{self, StoryFormat};
 use crate::server::rooms::{MAX_WORDS_PAGE, Put, Rooms};
@@ -115,7 +116,7 @@ pub async fn create_room(
         .as_deref()
         .map(RoomTitle::parse)
         .transpose()
-        .map_err(|error| AppError::new(422, "invalid-title", "Invalid title", error.to_string()))?;
+        .map_err(invalid_title)?;
     let state = rooms
         .create_room_with_code(title.as_ref(), &session.user, &settings)
         .await?;
@@ -188,7 +189,7 @@ pub async fn list_words(
     if after < 0 || !(1..=MAX_WORDS_PAGE).contains(&limit) {
         return Err(AppError::bad_request(
             "bad-query",
-            format!("`after` must be 0 or more and `limit` between 1 and {MAX_WORDS_PAGE}."),
+            Message::new("problem-bad-page").arg("max", MAX_WORDS_PAGE),
         ));
     }
     let words = rooms.words_after(&slug, after, limit).await?;
@@ -207,9 +208,7 @@ pub async fn get_word(
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let slug = room_slug(&slug)?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| AppError::not_found("word-not-found", format!("There is no word `{id}`.")))?;
+    let id: i64 = id.parse().map_err(|_| word_not_found(&id))?;
     Ok(Json(rooms.word(&slug, id).await?).into_response())
 }
 
@@ -261,7 +260,9 @@ pub async fn healthz(State(rooms): State<Rooms>) -> Result<Response, AppError> {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Ok(response)
     } else {
-        Err(AppError::unavailable("The database does not answer."))
+        Err(AppError::unavailable(Message::new(
+            "problem-database-unavailable",
+        )))
     }
 }
 
@@ -299,13 +300,27 @@ pub struct StoryQuery {
 }
 
 fn parse_title(raw: &str) -> Result<RoomTitle, AppError> {
-    RoomTitle::parse(raw)
-        .map_err(|error| AppError::new(422, "invalid-title", "Invalid title", error.to_string()))
+    RoomTitle::parse(raw).map_err(invalid_title)
+}
+
+fn invalid_title(error: crate::domain::NameError) -> AppError {
+    AppError::new(
+        422,
+        "invalid-title",
+        "invalid-title",
+        Message::of_error("problem-name", &error),
+    )
+}
+
+fn word_not_found(raw: &str) -> AppError {
+    AppError::not_found(
+        "word-not-found",
+        Message::new("problem-word-not-found").arg("id", raw),
+    )
 }
 
 fn word_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse()
-        .map_err(|_| AppError::not_found("word-not-found", format!("There is no word `{raw}`.")))
+    raw.parse().map_err(|_| word_not_found(raw))
 }
 
 /// A room state response with its validators.
@@ -559,7 +574,7 @@ pub async fn story(
         Some(name) => StoryFormat::from_name(name).ok_or_else(|| {
             AppError::bad_request(
                 "bad-format",
-                format!("Unknown format `{name}`: use json, txt or md."),
+                Message::new("problem-bad-format").arg("format", name),
             )
         })?,
         None => StoryFormat::negotiate(
@@ -571,8 +586,8 @@ pub async fn story(
             AppError::new(
                 406,
                 "not-acceptable",
-                "Not acceptable",
-                "The story comes as application/json, text/plain or text/markdown.",
+                "not-acceptable",
+                Message::new("problem-not-acceptable"),
             )
         })?,
     };

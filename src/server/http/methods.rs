@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode, header};
 
 use crate::error::AppError;
+use crate::i18n::Message;
 
 /// The routes with methods beyond `GET`/`HEAD`, or under `/api/`, and what they allow
 /// (`OPTIONS` is added to each). Every other path is a page or a file: [`DOCUMENT`].
@@ -84,16 +85,18 @@ pub async fn method_semantics(
         (&Method::OPTIONS, Some(allow)) => {
             with_allow(StatusCode::NO_CONTENT.into_response(), &allow)
         }
-        (&Method::OPTIONS, None) => {
-            AppError::not_found("not-found", format!("Nothing is at {path}.")).into_response()
-        }
+        (&Method::OPTIONS, None) => AppError::not_found(
+            "not-found",
+            Message::new("problem-not-found").arg("path", &path),
+        )
+        .into_response(),
         (&Method::TRACE | &Method::CONNECT, allow) => {
             // Refused without reading or repeating anything of the request.
             let problem = AppError::new(
                 405,
                 "method-not-allowed",
-                "Method not allowed",
-                format!("{method} is never allowed here."),
+                "method-not-allowed",
+                Message::new("problem-method-never").arg("method", &method),
             );
             with_allow(
                 problem.into_response(),

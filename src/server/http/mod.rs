@@ -11,6 +11,7 @@ pub mod events;
 pub mod extract;
 pub mod idempotency;
 pub mod json_api;
+pub mod locale;
 pub mod methods;
 pub mod metrics;
 pub mod openapi;

@@ -11,6 +11,7 @@ use http::{HeaderMap, Method, Uri};
 
 use super::cors::CorsOrigins;
 use crate::error::AppError;
+use crate::i18n::Message;
 
 fn changes_state(method: &Method) -> bool {
     !matches!(
@@ -69,8 +70,8 @@ pub async fn refuse_cross_site(
             return AppError::new(
                 403,
                 "cross-site",
-                "Cross-site request refused",
-                format!("A page of {origin} may not change anything here."),
+                "cross-site-request-refused",
+                Message::new("problem-cross-site").arg("origin", origin),
             )
             .into_response();
         }

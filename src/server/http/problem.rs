@@ -10,6 +10,7 @@ use http::{HeaderValue, StatusCode, header};
 use serde_json::json;
 
 use crate::error::AppError;
+use crate::i18n::Message;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -29,6 +30,8 @@ impl IntoResponse for AppError {
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        // For `locale::negotiate`, which renders it again in the reader's language.
+        response.extensions_mut().insert(self);
         response
     }
 }
@@ -36,24 +39,27 @@ impl IntoResponse for AppError {
 /// The problem a bare error status stands for.
 fn problem_for_status(status: StatusCode, path: &str) -> AppError {
     match status {
-        StatusCode::NOT_FOUND => AppError::not_found("not-found", format!("Nothing is at {path}.")),
+        StatusCode::NOT_FOUND => AppError::not_found(
+            "not-found",
+            Message::new("problem-not-found").arg("path", path),
+        ),
         StatusCode::METHOD_NOT_ALLOWED => AppError::new(
             405,
             "method-not-allowed",
-            "Method not allowed",
-            format!("{path} does not support this method; the Allow header lists those it does."),
+            "method-not-allowed",
+            Message::new("problem-method-not-allowed").arg("path", path),
         ),
         StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
             413,
             "body-too-large",
-            "Content too large",
-            "The request body is larger than 16 KiB.",
+            "content-too-large",
+            Message::new("problem-body-too-large"),
         ),
         status if status.is_client_error() => AppError::new(
             status.as_u16(),
             "bad-request",
             status.canonical_reason().unwrap_or("Bad request"),
-            "The request could not be understood.",
+            Message::new("problem-bad-request"),
         ),
         _ => AppError::internal(),
     }
@@ -77,7 +83,10 @@ pub async fn problem_responses(request: Request, next: Next) -> Response {
     }
     let (mut parts, _) = response.into_parts();
     let problem = problem_for_status(status, &path).into_response();
-    let (problem_parts, body) = problem.into_parts();
+    let (mut problem_parts, body) = problem.into_parts();
+    if let Some(error) = problem_parts.extensions.remove::<AppError>() {
+        parts.extensions.insert(error);
+    }
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use http::Method;
 
 use crate::error::AppError;
+use crate::i18n::Message;
 
 /// How long a page may take to render before it is started again.
 pub const RENDER_LIMIT: Duration = Duration::from_secs(5);
@@ -47,7 +48,7 @@ async fn retry_stalled(request: Request, next: Next, limit: Duration) -> Respons
     match tokio::time::timeout(limit, next.run(second)).await {
         Ok(response) => response,
         Err(_) => {
-            let mut error = AppError::unavailable("The page could not be rendered; try again.");
+            let mut error = AppError::unavailable(Message::new("problem-render-stalled"));
             error.retry_after = Some(1);
             error.into_response()
         }

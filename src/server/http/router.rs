@@ -17,12 +17,13 @@ use tracing::Level;
 use super::extract::QueryParams;
 use super::server_fns::app_context;
 use super::{
-    abuse, assets, csrf, events, idempotency, json_api, methods, metrics, openapi, origin, problem,
-    render_watchdog, security, server_fns, validators,
+    abuse, assets, csrf, events, idempotency, json_api, locale, methods, metrics, openapi, origin,
+    problem, render_watchdog, security, server_fns, validators,
 };
 use crate::app::{App, shell};
 use crate::domain::RoomSlug;
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::server::session::session_layer;
 use crate::server::state::AppState;
 
@@ -111,6 +112,9 @@ pub fn router(state: AppState) -> Router {
             Arc::new(methods::AllowTable::new()),
             methods::method_semantics,
         ))
+        // Outside every layer that answers with a problem, which it renders in the reader's
+        // language.
+        .layer(middleware::from_fn(locale::negotiate))
         // Answers CORS preflights (before the method rules, which would answer any OPTIONS).
         .layer(tower::util::option_layer(state.cors.layer()))
         .layer(middleware::from_fn_with_state(
@@ -139,7 +143,7 @@ pub fn router(state: AppState) -> Router {
 async fn api_not_found(request: Request) -> AppError {
     AppError::not_found(
         "not-found",
-        format!("Nothing is at {}.", request.uri().path()),
+        Message::new("problem-not-found").arg("path", request.uri().path()),
     )
 }
 

@@ -83,6 +83,11 @@ pub(crate) fn with_error(location: &str, code: &str) -> String {
 }
 
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    let locale = request
+        .extensions()
+        .get::<crate::i18n::Locale>()
+        .copied()
+        .unwrap_or_default();
     let form_navigation = is_form_navigation(request.headers());
     let back = back_location(request.headers());
     let response = leptos_axum::handle_server_fns_with_context(app_context(&state), request)
@@ -115,7 +120,7 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         }
         return Response::from_parts(parts, Body::empty());
     }
-    let error = error.unwrap_or_else(AppError::internal);
+    let error = error.unwrap_or_else(AppError::internal).localized(locale);
     parts.status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(

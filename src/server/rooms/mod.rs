@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use crate::domain::{DisplayName, NameError, RoomSlug, SettingsError, WordError};
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::model::{Me, RoomPage, RoomState, SentenceView, StoryPage, StorySentence, WordView};
 use crate::server::limits::{KeyedLimiter, RateLimit};
 use crate::server::live::Hub;
@@ -40,7 +41,8 @@ pub enum ServiceError {
     Stale { current: i64 },
     #[error("only the host of room `{0}` may do this")]
     NotHost(String),
-    #[error("{0}")]
+    /// Why, as a message key of `locales/*.ftl`.
+    #[error("not allowed: {0}")]
     NotAllowed(&'static str),
     #[error("room `main` always exists: it cannot be deleted")]
     MainIsPermanent,
@@ -76,51 +78,87 @@ impl From<sqlx::Error> for ServiceError {
 
 impl From<ServiceError> for AppError {
     fn from(error: ServiceError) -> AppError {
+        let message = |key: &str| Message::new(key);
         match error {
-            ServiceError::RoomNotFound(_) => {
-                AppError::not_found("room-not-found", error.to_string())
-            }
-            ServiceError::WordNotFound { .. } => {
-                AppError::not_found("word-not-found", error.to_string())
-            }
-            ServiceError::RoomExists(_) => {
-                AppError::new(409, "room-exists", "Conflict", error.to_string())
-            }
-            ServiceError::Locked(_) => {
-                AppError::new(423, "room-locked", "Locked", error.to_string())
-            }
-            ServiceError::Stale { .. } => AppError::new(
+            ServiceError::RoomNotFound(room) => AppError::not_found(
+                "room-not-found",
+                message("problem-room-not-found").arg("room", room),
+            ),
+            ServiceError::WordNotFound { room, id } => AppError::not_found(
+                "word-not-found",
+                message("problem-word-not-found-in-room")
+                    .arg("room", room)
+                    .arg("id", id),
+            ),
+            ServiceError::RoomExists(room) => AppError::new(
+                409,
+                "room-exists",
+                "conflict",
+                message("problem-room-exists").arg("room", room),
+            ),
+            ServiceError::Locked(room) => AppError::new(
+                423,
+                "room-locked",
+                "locked",
+                message("problem-room-locked").arg("room", room),
+            ),
+            ServiceError::Stale { current } => AppError::new(
                 412,
                 "precondition-failed",
-                "Precondition failed",
-                error.to_string(),
+                "precondition-failed",
+                message("problem-stale").arg("current", current),
             ),
-            ServiceError::NotHost(_) => {
-                AppError::new(403, "not-host", "Forbidden", error.to_string())
+            ServiceError::NotHost(room) => AppError::new(
+                403,
+                "not-host",
+                "forbidden",
+                message("problem-not-host").arg("room", room),
+            ),
+            // Its text is a message key (see `words.rs`).
+            ServiceError::NotAllowed(key) => {
+                AppError::new(403, "not-allowed", "forbidden", message(key))
             }
-            ServiceError::NotAllowed(_) => {
-                AppError::new(403, "not-allowed", "Forbidden", error.to_string())
-            }
-            ServiceError::MainIsPermanent => {
-                AppError::new(403, "room-permanent", "Forbidden", error.to_string())
-            }
-            ServiceError::EmptySentence => {
-                AppError::new(409, "sentence-empty", "Conflict", error.to_string())
-            }
-            ServiceError::EditChangesSentenceEnd => {
-                AppError::unprocessable("edit-changes-sentence-end", error.to_string())
-            }
+            ServiceError::MainIsPermanent => AppError::new(
+                403,
+                "room-permanent",
+                "forbidden",
+                message("problem-room-permanent"),
+            ),
+            ServiceError::EmptySentence => AppError::new(
+                409,
+                "sentence-empty",
+                "conflict",
+                message("problem-sentence-empty"),
+            ),
+            ServiceError::EditChangesSentenceEnd => AppError::unprocessable(
+                "edit-changes-sentence-end",
+                message("problem-edit-changes-sentence-end"),
+            ),
             ServiceError::Settings(error) => error.into(),
-            ServiceError::Title(_) => AppError::unprocessable("invalid-title", error.to_string()),
+            ServiceError::Title(error) => AppError::new(
+                422,
+                "invalid-title",
+                "invalid-title",
+                Message::of_error("problem-name", &error),
+            ),
             ServiceError::Word(error) => error.into(),
             ServiceError::Turn(error) => error.into(),
-            ServiceError::NotTurnsMode(_) => {
-                AppError::new(409, "not-turns-mode", "Conflict", error.to_string())
-            }
-            ServiceError::TurnNotDue => {
-                AppError::new(409, "turn-not-due", "Conflict", error.to_string())
-            }
-            ServiceError::RateLimited(wait) => AppError::rate_limited(error.to_string(), wait),
+            ServiceError::NotTurnsMode(room) => AppError::new(
+                409,
+                "not-turns-mode",
+                "conflict",
+                message("problem-not-turns-mode").arg("room", room),
+            ),
+            ServiceError::TurnNotDue => AppError::new(
+                409,
+                "turn-not-due",
+                "conflict",
+                message("problem-turn-not-due"),
+            ),
+            ServiceError::RateLimited(wait) => AppError::rate_limited(
+                message("problem-rate-limited-words").arg("seconds", wait.as_secs().max(1)),
+                wait,
+            ),
             ServiceError::Storage(error) => {
                 tracing::error!(%error, "storage failure");
                 AppError::internal()

@@ -108,14 +108,10 @@ impl Rooms {
             let current = find_word(conn, slug, id).await?;
             if !is_host(step.room, caller) {
                 if current.author.id != caller.as_str() {
-                    return Err(ServiceError::NotAllowed(
-                        "only its author or the host may fix a word",
-                    ));
+                    return Err(ServiceError::NotAllowed("problem-fix-not-author"));
                 }
                 if !within_edit_window(&current.created_at, &step.now) {
-                    return Err(ServiceError::NotAllowed(
-                        "a word can be fixed by its author only in the first 30 seconds",
-                    ));
+                    return Err(ServiceError::NotAllowed("problem-fix-too-late"));
                 }
             }
             let word = Word::parse(text, step.room.settings.max_word_length as usize)?;
@@ -153,18 +149,14 @@ impl Rooms {
             let current = find_word(conn, slug, id).await?;
             if !is_host(step.room, caller) {
                 if current.author.id != caller.as_str() {
-                    return Err(ServiceError::NotAllowed(
-                        "only its author or the host may remove a word",
-                    ));
+                    return Err(ServiceError::NotAllowed("problem-remove-not-author"));
                 }
                 let open = store::current_sentence(conn, slug.as_str()).await?;
                 let last = store::last_word_of_sentence(conn, open.id).await?;
                 if current.sentence_id != open.id
                     || last.is_none_or(|last| last.position != current.position)
                 {
-                    return Err(ServiceError::NotAllowed(
-                        "an author may remove a word only while it is the last one",
-                    ));
+                    return Err(ServiceError::NotAllowed("problem-remove-not-last"));
                 }
             }
             store::delete_word(conn, id, current.sentence_id, current.position).await?;
