@@ -61,6 +61,10 @@ join-heading = Join from your phone
 join-qr-label = QR code of { $url }
 lens-summary = HTTP lens: what this page sends and receives
 lens-empty = Add a word or wait for someone else's: the request and the event will show here.
+turn-waiting = Waiting for the host to start a round.
+turn-yours = Your turn!
+turn-add-word = Add your word.
+turn-of = Now playing:
 
 ## Host controls
 
@@ -70,6 +74,12 @@ host-settings-word-length = Letters per word
 host-settings-sentence-words = Words per sentence
 host-settings-no-double-turn = Nobody adds two words in a row
 host-settings-save = Save
+host-settings-mode = Game mode
+host-mode-open = Open
+host-mode-turns = In turns
+host-settings-turn-seconds = Seconds per turn
+host-start-round = Start a round
+host-start-another-round = Start another round
 host-open = Open the room
 host-lock = Close the room
 host-end-sentence = End the sentence

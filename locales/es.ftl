@@ -61,6 +61,10 @@ join-heading = Únete desde tu móvil
 join-qr-label = Código QR de { $url }
 lens-summary = Lente HTTP: lo que esta página envía y recibe
 lens-empty = Añade una palabra o espera a la de otra persona: aquí verás la petición y el evento.
+turn-waiting = Esperando a que el anfitrión empiece una ronda.
+turn-yours = ¡Te toca!
+turn-add-word = Añade tu palabra.
+turn-of = Turno de
 
 ## Controles de anfitrión
 
@@ -70,6 +74,12 @@ host-settings-word-length = Letras por palabra
 host-settings-sentence-words = Palabras por frase
 host-settings-no-double-turn = Nadie añade dos palabras seguidas
 host-settings-save = Guardar
+host-settings-mode = Modo de juego
+host-mode-open = Libre
+host-mode-turns = Por turnos
+host-settings-turn-seconds = Segundos por turno
+host-start-round = Empezar una ronda
+host-start-another-round = Empezar otra ronda
 host-open = Abrir la sala
 host-lock = Cerrar la sala
 host-end-sentence = Terminar la frase

@@ -5,6 +5,7 @@ use leptos_meta::{Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+use crate::components::language_switch::LanguageSwitch;
 use crate::pages::{
     lobby::Lobby, not_found::NotFound, present::PresentPage, room::RoomPage, story::StoryPage,
 };
@@ -36,7 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     };
     view! {
         <!DOCTYPE html>
-        <html lang="es">
+        <html lang=crate::i18n::page_locale().tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -58,10 +59,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The pages, shared by the server's rendering and the client's hydration.
+/// The pages, shared by the server's rendering and the client's hydration, in the reader's
+/// language (in context for every component: `i18n::t`).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(crate::i18n::page_locale());
     view! {
         <Title text="frase"/>
         <Router>
@@ -72,5 +75,6 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/r/:slug/story") view=StoryPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
+        <LanguageSwitch/>
     }
 }

@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::t;
+
 /// How many entries the lens keeps.
 const KEEP: usize = 40;
 
@@ -62,9 +64,9 @@ impl Default for Lens {
 pub fn HttpLens(lens: Lens) -> impl IntoView {
     view! {
         <details id="http-lens" class="lens">
-            <summary>"Lente HTTP: lo que esta página envía y recibe"</summary>
+            <summary>{t("lens-summary")}</summary>
             <p class="hint" class:hidden=move || !lens.entries.with(Vec::is_empty)>
-                "Añade una palabra o espera a la de otra persona: aquí verás la petición y el evento."
+                {t("lens-empty")}
             </p>
             <ol class="lens-entries">
                 <For each=move || lens.entries.get() key=|entry| entry.seq let:entry>

@@ -4,6 +4,7 @@ use leptos::server_fn::ServerFn;
 use super::error_message;
 use crate::domain::{MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE, Mode, TURN_SECONDS_RANGE};
 use crate::error::AppError;
+use crate::i18n::{t, tr, use_locale};
 use crate::live_state::{LiveRoom, display_words};
 use crate::server_fns::{
     ClearSentence, ConfigureRoom, DeleteRoom, EndSentence, FixWord, LockRoom, RemoveWord,
@@ -26,6 +27,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     let fix = ServerAction::<FixWord>::new();
     let clear = ServerAction::<ClearSentence>::new();
     let error = RwSignal::new(None::<String>);
+    let locale = use_locale();
     let room = live.slug.get_value();
     let locked = move || live.settings.with(|settings| settings.locked);
     let words = Memo::new(move |_| live.words.with(|words| display_words(words)));
@@ -33,7 +35,11 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     // Whatever fails, the message says why; success shows itself through the live events.
     let report = move |result: Option<Result<(), AppError>>| {
         if let Some(result) = result {
-            error.set(result.err().map(|refused| error_message(&refused.code, 0)));
+            error.set(
+                result
+                    .err()
+                    .map(|refused| error_message(locale, &refused.code, 0)),
+            );
         }
     };
     Effect::new(move |_| report(lock.value().get().map(|r| r.map(drop))));
@@ -183,23 +189,23 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
 
     view! {
         <section id="host-console" class="host-console" aria-labelledby="host-heading">
-            <h2 id="host-heading">"Controles de anfitrión"</h2>
+            <h2 id="host-heading">{t("host-heading")}</h2>
             <form id="settings-form" class="settings" method="post" action=ConfigureRoom::PATH
                 on:submit=on_configure>
                 {hidden.clone()}
-                <label for="settings-title">"Nombre de la sala"</label>
+                <label for="settings-title">{t("host-settings-title")}</label>
                 <input id="settings-title" name="title" type="text" required maxlength="80"
                     value=live.title.get_untracked() node_ref=title_input/>
                 <div class="row">
                     <label>
-                        "Letras por palabra"
+                        {t("host-settings-word-length")}
                         <input name="max_word_length" type="number" required
                             min=*MAX_WORD_LENGTH_RANGE.start() max=*MAX_WORD_LENGTH_RANGE.end()
                             value=settings.with_untracked(|s| s.max_word_length)
                             node_ref=word_length_input/>
                     </label>
                     <label>
-                        "Palabras por frase"
+                        {t("host-settings-sentence-words")}
                         <input name="max_sentence_words" type="number" required
                             min=*MAX_SENTENCE_WORDS_RANGE.start() max=*MAX_SENTENCE_WORDS_RANGE.end()
                             value=settings.with_untracked(|s| s.max_sentence_words)
@@ -210,32 +216,32 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                     <input name="no_double_turn" type="checkbox"
                         checked=settings.with_untracked(|s| s.no_double_turn)
                         node_ref=turn_rule_input/>
-                    "Nadie añade dos palabras seguidas"
+                    {t("host-settings-no-double-turn")}
                 </label>
                 <div class="row">
                     <label>
-                        "Modo de juego"
+                        {t("host-settings-mode")}
                         <select name="mode" node_ref=mode_select>
-                            <option value="open" selected=move || !turns()>"Libre"</option>
-                            <option value="turns" selected=turns>"Por turnos"</option>
+                            <option value="open" selected=move || !turns()>{t("host-mode-open")}</option>
+                            <option value="turns" selected=turns>{t("host-mode-turns")}</option>
                         </select>
                     </label>
                     <label>
-                        "Segundos por turno"
+                        {t("host-settings-turn-seconds")}
                         <input name="turn_seconds" type="number" required
                             min=*TURN_SECONDS_RANGE.start() max=*TURN_SECONDS_RANGE.end()
                             value=settings.with_untracked(|s| s.turn_seconds)
                             node_ref=turn_seconds_input/>
                     </label>
                 </div>
-                <button type="submit">"Guardar"</button>
+                <button type="submit">{t("host-settings-save")}</button>
             </form>
             <div class="host-actions">
                 <form id="lock-form" method="post" action=LockRoom::PATH on:submit=on_lock>
                     {hidden.clone()}
                     <input type="hidden" name="locked" value=move || (!locked()).to_string()/>
                     <button type="submit" aria-pressed=move || locked().to_string()>
-                        {move || if locked() { "Abrir la sala" } else { "Cerrar la sala" }}
+                        {move || tr(locale, if locked() { "host-open" } else { "host-lock" }, &[])}
                     </button>
                 </form>
                 <form id="round-form" method="post" action=StartRound::PATH
@@ -243,19 +249,19 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                     {hidden.clone()}
                     <button type="submit">
                         {move || if live.turn.with(Option::is_some) {
-                            "Empezar otra ronda"
+                            tr(locale, "host-start-another-round", &[])
                         } else {
-                            "Empezar una ronda"
+                            tr(locale, "host-start-round", &[])
                         }}
                     </button>
                 </form>
                 <form id="end-form" method="post" action=EndSentence::PATH on:submit=on_end>
                     {hidden.clone()}
-                    <button type="submit">"Terminar la frase"</button>
+                    <button type="submit">{t("host-end-sentence")}</button>
                 </form>
                 <form id="remove-form" method="post" action=RemoveWord::PATH on:submit=on_remove>
                     {hidden.clone()}
-                    <label for="remove-word">"Quitar una palabra"</label>
+                    <label for="remove-word">{t("host-remove-label")}</label>
                     <div class="row">
                         <select id="remove-word" name="id" node_ref=selected>
                             <For
@@ -266,7 +272,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                                 <option value=word.id>{word.text.clone()}</option>
                             </For>
                         </select>
-                        <button type="submit">"Quitar"</button>
+                        <button type="submit">{t("host-remove")}</button>
                     </div>
                 </form>
                 <form id="fix-form" method="post" action=FixWord::PATH on:submit=on_fix>
@@ -293,7 +299,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                 </form>
                 <form id="delete-form" method="post" action=DeleteRoom::PATH on:submit=on_delete>
                     {hidden}
-                    <button type="submit" class="danger">"Borrar la sala"</button>
+                    <button type="submit" class="danger">{t("host-delete")}</button>
                 </form>
             </div>
             <p id="host-error" class="error" role="alert">{move || error.get()}</p>

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::i18n::{t, tr, use_locale};
 use crate::model::JoinLink;
 
 /// How to join: the link, and its QR code (an SVG the server generated from that link).
@@ -8,12 +9,12 @@ pub fn JoinPanel(join: JoinLink, #[prop(optional)] large: bool) -> impl IntoView
     let url = join.url.clone();
     view! {
         <section class="join-panel" class:large=large aria-labelledby="join-heading">
-            <h2 id="join-heading">"Únete desde tu móvil"</h2>
+            <h2 id="join-heading">{t("join-heading")}</h2>
             <div
                 id="join-qr"
                 class="qr"
                 role="img"
-                aria-label=format!("Código QR de {url}")
+                aria-label=tr(use_locale(), "join-qr-label", &[("url", url)])
                 inner_html=join.qr_svg
             ></div>
             <p class="join-url">

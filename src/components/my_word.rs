@@ -3,6 +3,7 @@ use leptos::server_fn::ServerFn;
 
 use super::error_message;
 use crate::error::AppError;
+use crate::i18n::{t, use_locale};
 use crate::live_state::LiveRoom;
 use crate::model::WordView;
 use crate::server_fns::{FixWord, RemoveWord};
@@ -18,13 +19,14 @@ pub fn MyWord(live: LiveRoom, me: String, csrf: String) -> impl IntoView {
     let undo = ServerAction::<RemoveWord>::new();
     let fix = ServerAction::<FixWord>::new();
     let error = RwSignal::new(None::<String>);
+    let locale = use_locale();
     let max_length = move || live.settings.with_untracked(|s| s.max_word_length);
     let report = move |result: Option<Result<(), AppError>>| {
         if let Some(result) = result {
             error.set(
                 result
                     .err()
-                    .map(|refused| error_message(&refused.code, max_length())),
+                    .map(|refused| error_message(locale, &refused.code, max_length())),
             );
         }
     };
@@ -63,22 +65,22 @@ pub fn MyWord(live: LiveRoom, me: String, csrf: String) -> impl IntoView {
         };
         view! {
             <div id="my-word" class="my-word">
-                <span>"Tu palabra: "<strong>{word.text.clone()}</strong></span>
+                <span>{t("my-word")}" "<strong>{word.text.clone()}</strong></span>
                 <form id="undo-form" method="post" action=RemoveWord::PATH on:submit=on_undo>
                     <input type="hidden" name="room" value=room.clone()/>
                     <input type="hidden" name="csrf" value=csrf.clone()/>
                     <input type="hidden" name="id" value=id/>
-                    <button type="submit">"Deshacer"</button>
+                    <button type="submit">{t("my-word-undo")}</button>
                 </form>
                 <form id="fix-form" method="post" action=FixWord::PATH on:submit=on_fix>
                     <input type="hidden" name="room" value=room.clone()/>
                     <input type="hidden" name="csrf" value=csrf.clone()/>
                     <input type="hidden" name="id" value=id/>
-                    <label class="visually-hidden" for="fix-text">"Palabra corregida"</label>
+                    <label class="visually-hidden" for="fix-text">{t("my-word-fixed-label")}</label>
                     <input id="fix-text" name="text" type="text" required autocomplete="off"
                         autocapitalize="none" spellcheck="false" value=word.text.clone()
                         node_ref=fixed_text/>
-                    <button type="submit">"Corregir"</button>
+                    <button type="submit">{t("my-word-fix")}</button>
                 </form>
             </div>
         }

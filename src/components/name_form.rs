@@ -4,6 +4,7 @@ use leptos::server_fn::ServerFn;
 use super::error_message;
 use crate::domain::DisplayName;
 use crate::error::AppError;
+use crate::i18n::{t, use_locale};
 use crate::model::Me;
 use crate::server_fns::SetName;
 
@@ -14,6 +15,7 @@ pub fn NameForm(me: Me, csrf: String) -> impl IntoView {
     let name = RwSignal::new(me.name.clone());
     let input = NodeRef::<leptos::html::Input>::new();
     let error = RwSignal::new(None::<String>);
+    let locale = use_locale();
 
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -21,7 +23,11 @@ pub fn NameForm(me: Me, csrf: String) -> impl IntoView {
             return;
         };
         match DisplayName::parse(&element.value()) {
-            Err(invalid) => error.set(Some(error_message(&AppError::from(invalid).code, 0))),
+            Err(invalid) => error.set(Some(error_message(
+                locale,
+                &AppError::from(invalid).code,
+                0,
+            ))),
             Ok(valid) => {
                 error.set(None);
                 rename.dispatch(SetName {
@@ -32,20 +38,20 @@ pub fn NameForm(me: Me, csrf: String) -> impl IntoView {
     };
     Effect::new(move |_| match rename.value().get() {
         Some(Ok(me)) => name.set(me.name),
-        Some(Err(refused)) => error.set(Some(error_message(&refused.code, 0))),
+        Some(Err(refused)) => error.set(Some(error_message(locale, &refused.code, 0))),
         None => {}
     });
 
     view! {
         <form id="name-form" class="name-form" method="post" action=SetName::PATH on:submit=on_submit>
             <input type="hidden" name="csrf" value=csrf/>
-            <label for="name-input">"Tu nombre"</label>
+            <label for="name-input">{t("name-label")}</label>
             <div class="row">
                 <input id="name-input" name="name" type="text" required maxlength="40"
                     autocomplete="nickname" value=me.name node_ref=input/>
-                <button type="submit">"Cambiar"</button>
+                <button type="submit">{t("name-submit")}</button>
             </div>
-            <p class="hint">"Apareces como "<strong id="my-name">{move || name.get()}</strong></p>
+            <p class="hint">{t("name-shown-as")}" "<strong id="my-name">{move || name.get()}</strong></p>
             <p class="error" role="alert">{move || error.get()}</p>
         </form>
     }

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::i18n::t;
 use crate::live_state::{LiveRoom, display_words};
 
 /// The live sentence: one element per word, keyed so that a new word adds one node and leaves
@@ -9,7 +10,7 @@ pub fn Sentence(live: LiveRoom) -> impl IntoView {
     let words = Memo::new(move |_| live.words.with(|words| display_words(words)));
     view! {
         <section class="sentence-panel" aria-labelledby="sentence-heading">
-            <h2 id="sentence-heading" class="visually-hidden">"La frase"</h2>
+            <h2 id="sentence-heading" class="visually-hidden">{t("sentence-heading")}</h2>
             <p id="sentence" class="sentence" aria-live="polite">
                 <For
                     each=move || words.get()
@@ -30,7 +31,7 @@ pub fn Sentence(live: LiveRoom) -> impl IntoView {
                 <span class="caret" aria-hidden="true"></span>
             </p>
             <p class="hint" class:hidden=move || !live.words.with(Vec::is_empty)>
-                "La frase está vacía: escribe la primera palabra."
+                {t("sentence-empty")}
             </p>
         </section>
     }

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::i18n::t;
 use crate::live_state::LiveRoom;
 
 /// The finished sentences, oldest first.
@@ -9,9 +10,9 @@ pub fn Story(live: LiveRoom) -> impl IntoView {
         move |format: &str| format!("/api/rooms/{}/story?format={format}", live.slug.get_value());
     view! {
         <section id="story" class="story" aria-labelledby="story-heading">
-            <h2 id="story-heading">"La historia"</h2>
+            <h2 id="story-heading">{t("story-heading")}</h2>
             <p class="hint" class:hidden=move || !live.story.with(Vec::is_empty)>
-                "Aún no hay frases terminadas. Una palabra que acaba en . ! ? o … cierra la frase."
+                {t("story-empty")}
             </p>
             <ol>
                 <For
@@ -23,8 +24,8 @@ pub fn Story(live: LiveRoom) -> impl IntoView {
                 </For>
             </ol>
             <p class="export">
-                "Descargar la historia: "
-                <a id="export-txt" href=export("txt") download="">"texto"</a>" · "
+                {t("story-download")}" "
+                <a id="export-txt" href=export("txt") download="">{t("story-format-text")}</a>" · "
                 <a id="export-md" href=export("md") download="">"Markdown"</a>" · "
                 <a id="export-json" href=export("json") download="">"JSON"</a>
             </p>

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::live_state::LiveRoom;
+use crate::i18n::{tr, use_locale};
 use crate::model::Mode;
 
 /// In `turns` mode, on every screen: whose turn it is and the time they have left. The server
@@ -33,12 +34,14 @@ pub fn TurnBanner(live: LiveRoom, me: String) -> impl IntoView {
         let me = me.clone();
         move |id: &str| id == me
     };
+    let locale = use_locale();
+    let text = move |key: &str| tr(locale, key, &[]);
     let player = move || match live.turn.get() {
-        None => view! { "Esperando a que el anfitrión empiece una ronda." }.into_any(),
+        None => view! { {text("turn-waiting")} }.into_any(),
         Some(turn) if is_me(&turn.user.id) => {
-            view! { <strong>"¡Te toca!"</strong>" Añade tu palabra." }.into_any()
+            view! { <strong>{text("turn-yours")}</strong>" "{text("turn-add-word")} }.into_any()
         }
-        Some(turn) => view! { "Turno de "<strong>{turn.user.name}</strong> }.into_any(),
+        Some(turn) => view! { {text("turn-of")}" "<strong>{turn.user.name}</strong> }.into_any(),
     };
     view! {
         <section id="turn" class="turn" class:hidden=move || !turns() data-user=player_id

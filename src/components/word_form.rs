@@ -4,6 +4,7 @@ use leptos::server_fn::ServerFn;
 use super::error_message;
 use crate::domain::Word;
 use crate::error::AppError;
+use crate::i18n::{Locale, t, use_locale};
 use crate::lens::Lens;
 use crate::live_state::LiveRoom;
 use crate::server_fns::AddWord;
@@ -19,7 +20,9 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>, csrf: String) ->
         live.settings
             .with_untracked(|settings| settings.max_word_length)
     };
-    let error = RwSignal::new(returned_error.map(|code| error_message(&code, max_length())));
+    let locale = use_locale();
+    let error =
+        RwSignal::new(returned_error.map(|code| error_message(locale, &code, max_length())));
     let pending = RwSignal::new(false);
     let lens = use_context::<Lens>();
 
@@ -32,7 +35,7 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>, csrf: String) ->
         match Word::parse(&text, max_length() as usize) {
             Err(invalid) => {
                 let code = AppError::from(invalid).code;
-                error.set(Some(error_message(&code, max_length())));
+                error.set(Some(error_message(locale, &code, max_length())));
             }
             Ok(_) => {
                 error.set(None);
@@ -44,6 +47,7 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>, csrf: String) ->
                     pending,
                     lens,
                     max_length(),
+                    locale,
                 );
             }
         }
@@ -53,7 +57,7 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>, csrf: String) ->
         <form id="word-form" class="word-form" method="post" action=AddWord::PATH on:submit=on_submit>
             <input type="hidden" name="room" value=live.slug.get_value()/>
             <input type="hidden" name="csrf" value=csrf/>
-            <label for="word-input">"Tu palabra"</label>
+            <label for="word-input">{t("word-label")}</label>
             <div class="row">
                 <input
                     id="word-input"
@@ -67,7 +71,7 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>, csrf: String) ->
                     aria-describedby="word-error"
                     node_ref=input
                 />
-                <button type="submit" aria-busy=move || pending.get().to_string()>"Añadir"</button>
+                <button type="submit" aria-busy=move || pending.get().to_string()>{t("word-submit")}</button>
             </div>
             <p id="word-error" class="error" role="alert">{move || error.get()}</p>
         </form>
@@ -85,6 +89,7 @@ fn send(
     pending: RwSignal<bool>,
     lens: Option<Lens>,
     max_length: u32,
+    locale: Locale,
 ) {
     pending.set(true);
     leptos::task::spawn_local(async move {
@@ -102,7 +107,7 @@ fn send(
                     let _ = element.focus();
                 }
             }
-            Err(refused) => error.set(Some(error_message(&refused.code, max_length))),
+            Err(refused) => error.set(Some(error_message(locale, &refused.code, max_length))),
         }
     });
 }
@@ -117,5 +122,6 @@ fn send(
     _pending: RwSignal<bool>,
     _lens: Option<Lens>,
     _max_length: u32,
+    _locale: Locale,
 ) {
 }

@@ -4,20 +4,19 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::error_message;
+use crate::i18n::{t, use_locale};
 use crate::server_fns::{CreateRoom, form_token};
 
 /// `/`: join the main room, create a room, or join one by its code.
 #[component]
 pub fn Lobby() -> impl IntoView {
     let query = use_query_map();
+    let locale = use_locale();
     let error = move || {
-        query.read().get("error").map(|code| match code.as_str() {
-            "bad-room-code" => {
-                "Ese código de sala no es válido: usa letras minúsculas, números y guiones."
-                    .to_owned()
-            }
-            other => error_message(other, 0),
-        })
+        query
+            .read()
+            .get("error")
+            .map(|code| error_message(locale, &code, 0))
     };
     let token = Resource::new(|| (), |_| form_token());
     let create = ServerAction::<CreateRoom>::new();
@@ -26,7 +25,7 @@ pub fn Lobby() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| match create.value().get() {
         Some(Ok(slug)) => navigate(&format!("/r/{slug}"), Default::default()),
-        Some(Err(refused)) => create_error.set(Some(error_message(&refused.code, 0))),
+        Some(Err(refused)) => create_error.set(Some(error_message(locale, &refused.code, 0))),
         None => {}
     });
     let on_create = move |event: leptos::ev::SubmitEvent| {
@@ -41,10 +40,8 @@ pub fn Lobby() -> impl IntoView {
         <Title text="frase"/>
         <main class="page narrow lobby">
             <h1 class="brand">"frase"</h1>
-            <p class="lead">
-                "Una frase entre todos: cada persona añade una palabra y todas las pantallas la ven al instante."
-            </p>
-            <a id="join-main" class="button primary" href="/r/main">"Entrar en la sala principal"</a>
+            <p class="lead">{t("lobby-lead")}</p>
+            <a id="join-main" class="button primary" href="/r/main">{t("lobby-join-main")}</a>
             <form id="create-form" method="post" action=CreateRoom::PATH on:submit=on_create class="create">
                 <Suspense>
                     {move || Suspend::new(async move {
@@ -52,22 +49,22 @@ pub fn Lobby() -> impl IntoView {
                         view! { <input type="hidden" name="csrf" value=csrf/> }
                     })}
                 </Suspense>
-                <label for="room-title">"Crea una sala para tu grupo"</label>
+                <label for="room-title">{t("lobby-create-label")}</label>
                 <div class="row">
                     <input id="room-title" name="title" type="text" maxlength="80" autocomplete="off"
-                        placeholder="p. ej. Clase de 3.º B" node_ref=title/>
+                        placeholder=t("lobby-create-placeholder") node_ref=title/>
                     <button type="submit" aria-busy=move || create.pending().get().to_string()>
-                        "Crear sala"
+                        {t("lobby-create-submit")}
                     </button>
                 </div>
                 <p id="create-error" class="error" role="alert">{move || create_error.get()}</p>
             </form>
             <form id="join-form" method="get" action="/join" class="join">
-                <label for="room-code">"¿Tienes un código de sala?"</label>
+                <label for="room-code">{t("lobby-code-label")}</label>
                 <div class="row">
                     <input id="room-code" name="code" type="text" required autocomplete="off"
-                        autocapitalize="none" spellcheck="false" placeholder="p. ej. clase-3b"/>
-                    <button type="submit">"Entrar"</button>
+                        autocapitalize="none" spellcheck="false" placeholder=t("lobby-code-placeholder")/>
+                    <button type="submit">{t("lobby-code-submit")}</button>
                 </div>
                 <p class="error" role="alert">{error}</p>
             </form>

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::i18n::t;
+
 use super::room::with_room_from_url;
 use crate::components::join_panel::JoinPanel;
 use crate::components::sentence::Sentence;
@@ -24,23 +26,24 @@ fn Present(data: RoomData) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     crate::live_client::follow(live, lens);
     let title = live.title;
+    let suffix = t("present-title-suffix");
     let last_sentence = move || {
         live.story
             .with(|story| story.last().map(|sentence| sentence.text.clone()))
     };
     view! {
-        <Title text=move || format!("{} · proyector · frase", title.get())/>
+        <Title text=move || format!("{} · {suffix} · frase", title.get())/>
         <main class="present">
             <header class="present-header">
                 <h1>{move || title.get()}</h1>
-                <p class="online" aria-label="personas conectadas">
-                    <span id="online">{move || live.online.get()}</span>" conectadas"
+                <p class="online" aria-label=t("online-label")>
+                    <span id="online">{move || live.online.get()}</span>" "{t("online-people")}
                 </p>
             </header>
             <TurnBanner live me=data.me.id.clone()/>
             <Sentence live/>
             <p class="present-last" class:hidden=move || last_sentence().is_none()>
-                "La última frase: "<q>{last_sentence}</q>
+                {t("present-last-sentence")}" "<q>{last_sentence}</q>
             </p>
             <JoinPanel join=data.join.clone() large=true/>
         </main>

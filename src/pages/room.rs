@@ -11,6 +11,7 @@ use crate::components::story::Story;
 use crate::components::turn_banner::TurnBanner;
 use crate::components::word_form::WordForm;
 use crate::error::AppError;
+use crate::i18n::{t, tr, use_locale};
 use crate::lens::{HttpLens, Lens};
 use crate::live_state::LiveRoom;
 use crate::model::RoomPage as RoomData;
@@ -30,7 +31,7 @@ pub(crate) fn with_room_from_url<V: IntoView + 'static>(
     let slug = move || params.read().get("slug").unwrap_or_default();
     let page = Resource::new(slug, load_room);
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Cargando…"</p> }>
+        <Suspense fallback=|| view! { <p class="loading">{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(data) => render(data).into_any(),
@@ -44,17 +45,19 @@ pub(crate) fn with_room_from_url<V: IntoView + 'static>(
 #[component]
 fn RoomError(error: AppError) -> impl IntoView {
     super::set_status(error.status);
+    let locale = use_locale();
     let message = if error.status == 404 {
-        "Esta sala no existe. Comprueba el código.".to_owned()
+        t("room-error-missing")
     } else {
-        format!("No se pudo cargar la sala: {}", error.detail)
+        let reason = error.localized(locale).detail;
+        tr(locale, "room-error-other", &[("reason", reason)])
     };
     view! {
-        <Title text="Sala no encontrada · frase"/>
+        <Title text=format!("{} · frase", t("room-error-title"))/>
         <main class="page narrow">
-            <h1>"Sala no disponible"</h1>
+            <h1>{t("room-error-heading")}</h1>
             <p class="error" role="alert">{message}</p>
-            <p><a href="/">"Volver al inicio"</a></p>
+            <p><a href="/">{t("back-home")}</a></p>
         </main>
     }
 }
@@ -80,9 +83,9 @@ fn Room(data: RoomData) -> impl IntoView {
                 <a class="brand" href="/">"frase"</a>
                 <h1>{move || title.get()}</h1>
                 <p class="room-meta">
-                    <span class="code">"Sala "<strong>{slug.clone()}</strong></span>
-                    <span class="online" aria-label="personas conectadas">
-                        <span id="online">{move || live.online.get()}</span>" conectadas"
+                    <span class="code">{t("room-code")}" "<strong>{slug.clone()}</strong></span>
+                    <span class="online" aria-label=t("online-label")>
+                        <span id="online">{move || live.online.get()}</span>" "{t("online-people")}
                     </span>
                 </p>
             </header>
@@ -90,7 +93,7 @@ fn Room(data: RoomData) -> impl IntoView {
             <Sentence live/>
             <p id="room-locked" class="notice" role="status"
                 class:hidden=move || !live.settings.with(|settings| settings.locked)>
-                "La sala está cerrada: de momento no se admiten palabras nuevas."
+                {t("room-locked-notice")}
             </p>
             <WordForm live returned_error csrf=data.csrf.clone()/>
             <MyWord live me=data.me.id.clone() csrf=data.csrf.clone()/>
@@ -99,7 +102,7 @@ fn Room(data: RoomData) -> impl IntoView {
             <Story live/>
             <JoinPanel join=data.join.clone()/>
             <p class="present-link">
-                <a href=format!("/r/{slug_for_link}/present")>"Abrir la vista para proyector"</a>
+                <a href=format!("/r/{slug_for_link}/present")>{t("room-present-link")}</a>
             </p>
             <HttpLens lens/>
         </main>
