@@ -27,6 +27,9 @@ export default defineConfig({
   outputDir: "test-results",
   use: {
     baseURL,
+    // The specs read the app's Spanish (its default); Chromium would otherwise ask for en-US.
+    // `i18n.spec.ts` sets another locale where it needs one.
+    locale: "es-ES",
     trace: "retain-on-failure",
     launchOptions: {
       executablePath: process.env.FRASE_CHROMIUM ?? "/usr/bin/chromium",
