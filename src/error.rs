@@ -8,7 +8,7 @@ use crate::i18n::{Locale, Message};
 
 /// An error as the client sees it. `code` is stable and machine-readable (the problem `type` is
 /// built from it); `title` and `detail` are for people, in Spanish until [`AppError::localize`]
-/// renders them again, from `title_key` and `message`, in the reader's language.
+/// renders them again, from `text`, in the reader's language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{detail}")]
 pub struct AppError {
@@ -19,11 +19,17 @@ pub struct AppError {
     /// Seconds to wait before trying again (429, 503): sent as `Retry-After`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
-    /// The message `title` is rendered from (`title-…` in `locales/*.ftl`).
+    /// What `title` and `detail` are rendered from (boxed: errors travel in `Result`s).
     #[serde(default)]
+    pub text: Box<ErrorText>,
+}
+
+/// The messages of an [`AppError`]'s title and detail.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ErrorText {
+    /// The title's message key (`title-…` in `locales/*.ftl`).
     pub title_key: String,
-    /// The message `detail` is rendered from.
-    #[serde(default)]
+    /// The detail's message.
     pub message: Message,
 }
 
@@ -47,17 +53,16 @@ impl AppError {
                 .render(locale)
                 .unwrap_or_else(|| message.key.clone()),
             retry_after: None,
-            title_key,
-            message,
+            text: Box::new(ErrorText { title_key, message }),
         }
     }
 
     /// Renders `title` and `detail` again in `locale` (the ones it has no message for stay).
     pub fn localize(&mut self, locale: Locale) {
-        if let Some(title) = crate::i18n::lookup(locale, &self.title_key, &[]) {
+        if let Some(title) = crate::i18n::lookup(locale, &self.text.title_key, &[]) {
             self.title = title;
         }
-        if let Some(detail) = self.message.render(locale) {
+        if let Some(detail) = self.text.message.render(locale) {
             self.detail = detail;
         }
     }

@@ -50,7 +50,7 @@ mod tests {
         ];
         for locale in Locale::ALL {
             let fallback = tr(locale, "error-unknown", &[]);
-            for error in word_errors.iter().cloned() {
+            for error in &word_errors {
                 let code = AppError::from(error.clone()).code;
                 assert_ne!(
                     error_message(locale, &code, 32),

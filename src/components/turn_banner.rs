@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
-use crate::live_state::LiveRoom;
 use crate::i18n::{tr, use_locale};
+use crate::live_state::LiveRoom;
 use crate::model::Mode;
 
 /// In `turns` mode, on every screen: whose turn it is and the time they have left. The server

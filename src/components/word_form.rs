@@ -4,7 +4,7 @@ use leptos::server_fn::ServerFn;
 use super::error_message;
 use crate::domain::Word;
 use crate::error::AppError;
-use crate::i18n::{Locale, t, use_locale};
+use crate::i18n::{t, use_locale};
 use crate::lens::Lens;
 use crate::live_state::LiveRoom;
 use crate::server_fns::AddWord;
@@ -47,7 +47,6 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>, csrf: String) ->
                     pending,
                     lens,
                     max_length(),
-                    locale,
                 );
             }
         }
@@ -89,7 +88,6 @@ fn send(
     pending: RwSignal<bool>,
     lens: Option<Lens>,
     max_length: u32,
-    locale: Locale,
 ) {
     pending.set(true);
     leptos::task::spawn_local(async move {
@@ -107,7 +105,11 @@ fn send(
                     let _ = element.focus();
                 }
             }
-            Err(refused) => error.set(Some(error_message(locale, &refused.code, max_length))),
+            Err(refused) => {
+                // The language the page was rendered in (`<html lang>`).
+                let locale = crate::i18n::page_locale();
+                error.set(Some(error_message(locale, &refused.code, max_length)))
+            }
         }
     });
 }
@@ -122,6 +124,5 @@ fn send(
     _pending: RwSignal<bool>,
     _lens: Option<Lens>,
     _max_length: u32,
-    _locale: Locale,
 ) {
 }
