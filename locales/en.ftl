@@ -48,6 +48,19 @@ story-heading = The story
 story-empty = No finished sentences yet. A word ending in . ! ? or … ends the sentence.
 story-download = Download the story:
 story-format-text = text
+story-page-link = The story with its authors, and who wrote how much
+story-page-title-suffix = story
+story-page-unavailable = Story unavailable
+story-page-back = Back to the room
+story-page-empty = No finished sentences yet.
+story-page-contributors = Who wrote how much
+story-page-nobody = Nobody has written anything yet.
+story-page-words = { $count ->
+    [one] word
+   *[other] words
+}
+chart-title = Words per person
+chart-others = Everyone else
 word-label = Your word
 word-submit = Add
 my-word = Your word:
@@ -86,6 +99,10 @@ host-end-sentence = End the sentence
 host-remove-label = Remove a word
 host-remove = Remove
 host-delete = Delete the room
+host-fix-label = Fix a word
+host-fix-text-label = Corrected text
+host-fix = Fix
+host-clear = Clear the sentence
 
 ## The pages' error messages, by error code
 

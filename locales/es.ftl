@@ -48,6 +48,19 @@ story-heading = La historia
 story-empty = Aún no hay frases terminadas. Una palabra que acaba en . ! ? o … cierra la frase.
 story-download = Descargar la historia:
 story-format-text = texto
+story-page-link = La historia con sus autores y quién escribió cuánto
+story-page-title-suffix = historia
+story-page-unavailable = Historia no disponible
+story-page-back = Volver a la sala
+story-page-empty = Aún no hay frases terminadas.
+story-page-contributors = Quién escribió cuánto
+story-page-nobody = Nadie ha escrito todavía.
+story-page-words = { $count ->
+    [one] palabra
+   *[other] palabras
+}
+chart-title = Palabras de cada persona
+chart-others = Las demás
 word-label = Tu palabra
 word-submit = Añadir
 my-word = Tu palabra:
@@ -86,6 +99,10 @@ host-end-sentence = Terminar la frase
 host-remove-label = Quitar una palabra
 host-remove = Quitar
 host-delete = Borrar la sala
+host-fix-label = Corregir una palabra
+host-fix-text-label = Texto corregido
+host-fix = Corregir
+host-clear = Vaciar la frase
 
 ## Mensajes de error de las páginas, por código de error
 

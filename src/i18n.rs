@@ -135,7 +135,11 @@ pub fn lookup(locale: Locale, key: &str, args: &[(&str, String)]) -> Option<Stri
     };
     let mut fluent_args = FluentArgs::new();
     for (name, value) in args {
-        fluent_args.set(*name, value.clone());
+        // A whole number (as `to_string` writes it) is a number, so plurals can select on it.
+        match value.parse::<i64>() {
+            Ok(number) if number.to_string() == *value => fluent_args.set(*name, number),
+            _ => fluent_args.set(*name, value.clone()),
+        }
     }
     let mut errors = Vec::new();
     let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
@@ -366,6 +370,18 @@ mod tests {
         );
         assert!(text.contains("40") && text.contains("32"), "{text}");
         assert!(!text.contains('\u{2068}'), "no isolation marks: {text:?}");
+        let words =
+            |locale, count: &str| tr(locale, "story-page-words", &[("count", count.into())]);
+        assert_eq!(words(Locale::Es, "1"), "palabra");
+        assert_eq!(words(Locale::Es, "12"), "palabras");
+        assert_eq!(words(Locale::En, "1"), "word");
+        assert_eq!(words(Locale::En, "0"), "words");
+        let room = tr(
+            Locale::En,
+            "problem-room-not-found",
+            &[("room", "007".into())],
+        );
+        assert_eq!(room, "There is no room `007`.");
     }
 
     #[test]

@@ -27,8 +27,8 @@ pub async fn load_story(room: String) -> Result<StoryPage, AppError> {
     let mut page = rooms.story_page(&slug).await?;
     page.chart_svg = crate::server::chart::contributions_svg(
         &page.contributors,
-        "Palabras de cada persona",
-        "Las demás",
+        &crate::i18n::tr(crate::i18n::page_locale(), "chart-title", &[]),
+        &crate::i18n::tr(crate::i18n::page_locale(), "chart-others", &[]),
     );
     Ok(page)
 }

@@ -277,7 +277,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                 </form>
                 <form id="fix-form" method="post" action=FixWord::PATH on:submit=on_fix>
                     {hidden.clone()}
-                    <label for="fix-word">"Corregir una palabra"</label>
+                    <label for="fix-word">{t("host-fix-label")}</label>
                     <div class="row">
                         <select id="fix-word" name="id" node_ref=fix_selected>
                             <For
@@ -289,13 +289,13 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                             </For>
                         </select>
                         <input name="text" type="text" required maxlength="64"
-                            aria-label="Texto corregido" autocomplete="off" node_ref=fix_text/>
-                        <button type="submit">"Corregir"</button>
+                            aria-label=t("host-fix-text-label") autocomplete="off" node_ref=fix_text/>
+                        <button type="submit">{t("host-fix")}</button>
                     </div>
                 </form>
                 <form id="clear-form" method="post" action=ClearSentence::PATH on:submit=on_clear>
                     {hidden.clone()}
-                    <button type="submit">"Vaciar la frase"</button>
+                    <button type="submit">{t("host-clear")}</button>
                 </form>
                 <form id="delete-form" method="post" action=DeleteRoom::PATH on:submit=on_delete>
                     {hidden}

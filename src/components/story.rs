@@ -31,7 +31,7 @@ pub fn Story(live: LiveRoom) -> impl IntoView {
             </p>
             <p>
                 <a id="story-page-link" href=move || format!("/r/{}/story", live.slug.get_value())>
-                    "La historia con sus autores y quién escribió cuánto"
+                    {t("story-page-link")}
                 </a>
             </p>
         </section>

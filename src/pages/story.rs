@@ -3,6 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::error::AppError;
+use crate::i18n::{t, tr, use_locale};
 use crate::model::StoryPage as StoryData;
 use crate::server_fns::load_story;
 
@@ -14,7 +15,7 @@ pub fn StoryPage() -> impl IntoView {
     let slug = move || params.read().get("slug").unwrap_or_default();
     let page = Resource::new(slug, load_story);
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Cargando…"</p> }>
+        <Suspense fallback=|| view! { <p class="loading">{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(data) => view! { <Story data/> }.into_any(),
@@ -28,14 +29,19 @@ pub fn StoryPage() -> impl IntoView {
 #[component]
 fn StoryError(error: AppError) -> impl IntoView {
     super::set_status(error.status);
+    let locale = use_locale();
     view! {
-        <Title text="Historia no disponible · frase"/>
+        <Title text=format!("{} · frase", t("story-page-unavailable"))/>
         <main class="page narrow">
-            <h1>"Historia no disponible"</h1>
+            <h1>{t("story-page-unavailable")}</h1>
             <p class="error" role="alert">
-                {if error.status == 404 { "Esta sala no existe.".to_owned() } else { error.detail }}
+                {if error.status == 404 {
+                    t("error-room-not-found")
+                } else {
+                    error.localized(locale).detail
+                }}
             </p>
-            <p><a href="/">"Volver al inicio"</a></p>
+            <p><a href="/">{t("back-home")}</a></p>
         </main>
     }
 }
@@ -48,17 +54,18 @@ fn Story(data: StoryData) -> impl IntoView {
     };
     let empty = data.sentences.is_empty();
     let nobody = data.contributors.is_empty();
+    let locale = use_locale();
     view! {
-        <Title text=format!("{} · historia · frase", data.title)/>
+        <Title text=format!("{} · {} · frase", data.title, t("story-page-title-suffix"))/>
         <main class="page story-page">
             <header class="room-header">
                 <a class="brand" href="/">"frase"</a>
                 <h1>{data.title.clone()}</h1>
-                <p class="room-meta"><a href=format!("/r/{}", data.slug)>"Volver a la sala"</a></p>
+                <p class="room-meta"><a href=format!("/r/{}", data.slug)>{t("story-page-back")}</a></p>
             </header>
             <section id="story" class="story" aria-labelledby="story-heading">
-                <h2 id="story-heading">"La historia"</h2>
-                <p class="hint" class:hidden=!empty>"Aún no hay frases terminadas."</p>
+                <h2 id="story-heading">{t("story-heading")}</h2>
+                <p class="hint" class:hidden=!empty>{t("story-page-empty")}</p>
                 <ol>
                     {data.sentences.into_iter().map(|sentence| view! {
                         <li data-sentence=sentence.sentence_id>
@@ -68,15 +75,15 @@ fn Story(data: StoryData) -> impl IntoView {
                     }).collect_view()}
                 </ol>
                 <p class="export">
-                    "Descargar la historia: "
-                    <a id="export-txt" href=export("txt") download="">"texto"</a>" · "
+                    {t("story-download")}" "
+                    <a id="export-txt" href=export("txt") download="">{t("story-format-text")}</a>" · "
                     <a id="export-md" href=export("md") download="">"Markdown"</a>" · "
                     <a id="export-json" href=export("json") download="">"JSON"</a>
                 </p>
             </section>
             <section id="contributors" class="contributors" aria-labelledby="contributors-heading">
-                <h2 id="contributors-heading">"Quién escribió cuánto"</h2>
-                <p class="hint" class:hidden=!nobody>"Nadie ha escrito todavía."</p>
+                <h2 id="contributors-heading">{t("story-page-contributors")}</h2>
+                <p class="hint" class:hidden=!nobody>{t("story-page-nobody")}</p>
                 <div id="contributions-chart" class="chart-frame" class:hidden=nobody
                     inner_html=data.chart_svg></div>
                 <ul class="contributor-list">
@@ -84,7 +91,7 @@ fn Story(data: StoryData) -> impl IntoView {
                         <li>
                             <span class="contributor-name">{person.name}</span>": "
                             <span class="contributor-words">{person.words}</span>
-                            {if person.words == 1 { " palabra" } else { " palabras" }}
+                            " "{tr(locale, "story-page-words", &[("count", person.words.to_string())])}
                         </li>
                     }).collect_view()}
                 </ul>
