@@ -263,15 +263,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                     {hidden.clone()}
                     <label for="remove-word">{t("host-remove-label")}</label>
                     <div class="row">
-                        <select id="remove-word" name="id" node_ref=selected>
-                            <For
-                                each=move || words.get()
-                                key=|word| (word.id, word.text.clone())
-                                let:word
-                            >
-                                <option value=word.id>{word.text.clone()}</option>
-                            </For>
-                        </select>
+                        <WordChoice id="remove-word" words node_ref=selected/>
                         <button type="submit">{t("host-remove")}</button>
                     </div>
                 </form>
@@ -279,15 +271,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                     {hidden.clone()}
                     <label for="fix-word">{t("host-fix-label")}</label>
                     <div class="row">
-                        <select id="fix-word" name="id" node_ref=fix_selected>
-                            <For
-                                each=move || words.get()
-                                key=|word| (word.id, word.text.clone())
-                                let:word
-                            >
-                                <option value=word.id>{word.text.clone()}</option>
-                            </For>
-                        </select>
+                        <WordChoice id="fix-word" words node_ref=fix_selected/>
                         <input name="text" type="text" required maxlength="64"
                             aria-label=t("host-fix-text-label") autocomplete="off" node_ref=fix_text/>
                         <button type="submit">{t("host-fix")}</button>
@@ -304,5 +288,25 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
             </div>
             <p id="host-error" class="error" role="alert">{move || error.get()}</p>
         </section>
+    }
+}
+
+/// A choice of one word of the open sentence (its id is the value), kept current live.
+#[component]
+fn WordChoice(
+    id: &'static str,
+    words: Memo<Vec<crate::live_state::DisplayWord>>,
+    node_ref: NodeRef<leptos::html::Select>,
+) -> impl IntoView {
+    view! {
+        <select id=id name="id" node_ref=node_ref>
+            <For
+                each=move || words.get()
+                key=|word| (word.id, word.text.clone())
+                let:word
+            >
+                <option value=word.id>{word.text.clone()}</option>
+            </For>
+        </select>
     }
 }

@@ -1,8 +1,8 @@
 //! Rooms themselves: create (by code or by name), replace, change, delete.
 
-use super::{Precondition, Rooms, ServiceError, event, is_host, room_for_write, state_of};
+use super::{Precondition, Rooms, ServiceError, is_host, room_change, room_for_write};
 use crate::domain::{RoomSettings, RoomSlug, RoomTitle};
-use crate::model::{EventKind, RoomSettingsPatch, RoomState};
+use crate::model::{RoomSettingsPatch, RoomState};
 use crate::server::session::UserId;
 use crate::server::store::{self, StoreError};
 
@@ -157,11 +157,7 @@ impl Rooms {
                 room.round = None;
                 store::set_round(conn, slug.as_str(), None).await?;
             }
-            // The event goes to everyone: it says `host: false`.
-            let shared = state_of(conn, room.clone(), None).await?;
-            let change = event(EventKind::Room, step.version, &shared)?;
-            let state = state_of(conn, room, Some(caller)).await?;
-            Ok((state, change.into()))
+            room_change(conn, room, caller).await
         })
         .await
     }

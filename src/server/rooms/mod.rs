@@ -461,6 +461,19 @@ async fn state_of(
     })
 }
 
+/// A change seen as the whole room (`room` at its new version): the `room` event for everyone,
+/// which says `host: false`, and the state as `caller` sees it.
+async fn room_change(
+    conn: &mut Conn,
+    room: RoomRow,
+    caller: &UserId,
+) -> Result<(RoomState, Logged), ServiceError> {
+    let shared = state_of(conn, room.clone(), None).await?;
+    let change = event(crate::model::EventKind::Room, room.version, &shared)?;
+    let state = state_of(conn, room, Some(caller)).await?;
+    Ok((state, change.into()))
+}
+
 /// Whether `caller` is the room's host.
 fn is_host(room: &RoomRow, caller: &UserId) -> bool {
     room.host_id.as_deref() == Some(caller.as_str())

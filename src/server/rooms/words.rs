@@ -5,11 +5,11 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Precondition, Rooms, ServiceError, event, is_host, state_of, turns};
+use super::{Precondition, Rooms, ServiceError, Step, event, is_host, room_change, turns};
 use crate::domain::{Mode, RoomSlug, Word, check_turn, display_sentence, sentence_ends_after};
 use crate::model::{DeletedWord, EventKind, RoomState, StorySentence, WordView};
 use crate::server::session::UserId;
-use crate::server::store::{self, Conn, NewWord, StoreError};
+use crate::server::store::{self, Conn, NewWord, SentenceRow, StoreError};
 
 /// How long an author may fix their own word.
 pub const EDIT_WINDOW: Duration = Duration::from_secs(30);
@@ -183,24 +183,11 @@ impl Rooms {
         precondition: Precondition<'_>,
     ) -> Result<RoomState, ServiceError> {
         self.change_room(slug, precondition, async |conn, step| {
-            if !is_host(step.room, caller) {
-                return Err(ServiceError::NotHost(slug.to_string()));
-            }
-            let sentence = store::current_sentence(conn, slug.as_str()).await?;
-            if store::last_word_of_sentence(conn, sentence.id)
-                .await?
-                .is_none()
-            {
-                return Err(ServiceError::EmptySentence);
-            }
+            let sentence = hosts_open_sentence(conn, step, slug, caller).await?;
             store::delete_words_of_sentence(conn, sentence.id).await?;
             let mut room = step.room.clone();
             room.version = step.version;
-            // The event goes to everyone: it says `host: false`.
-            let shared = state_of(conn, room.clone(), None).await?;
-            let change = event(EventKind::Room, step.version, &shared)?;
-            let state = state_of(conn, room, Some(caller)).await?;
-            Ok((state, change.into()))
+            room_change(conn, room, caller).await
         })
         .await
     }
@@ -213,16 +200,7 @@ impl Rooms {
         precondition: Precondition<'_>,
     ) -> Result<StorySentence, ServiceError> {
         self.change_room(slug, precondition, async |conn, step| {
-            if !is_host(step.room, caller) {
-                return Err(ServiceError::NotHost(slug.to_string()));
-            }
-            let sentence = store::current_sentence(conn, slug.as_str()).await?;
-            if store::last_word_of_sentence(conn, sentence.id)
-                .await?
-                .is_none()
-            {
-                return Err(ServiceError::EmptySentence);
-            }
+            let sentence = hosts_open_sentence(conn, step, slug, caller).await?;
             let text = sentence_text(conn, sentence.id).await?;
             store::finish_sentence(
                 conn,
@@ -242,6 +220,23 @@ impl Rooms {
             Ok((finished, change.into()))
         })
         .await
+    }
+}
+
+/// The open sentence, for a change only the host may make to it, and only once it has words.
+async fn hosts_open_sentence(
+    conn: &mut Conn,
+    step: &Step<'_>,
+    slug: &RoomSlug,
+    caller: &UserId,
+) -> Result<SentenceRow, ServiceError> {
+    if !is_host(step.room, caller) {
+        return Err(ServiceError::NotHost(slug.to_string()));
+    }
+    let sentence = store::current_sentence(conn, slug.as_str()).await?;
+    match store::last_word_of_sentence(conn, sentence.id).await? {
+        Some(_) => Ok(sentence),
+        None => Err(ServiceError::EmptySentence),
     }
 }
 
