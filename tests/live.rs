@@ -11,12 +11,7 @@ use serde_json::{Value, json};
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn add(client: &reqwest::Client, app: &TestApp, room: &str, text: &str) -> reqwest::Response {
-    client
-        .post(app.url(&format!("/api/rooms/{room}/words")))
-        .json(&json!({ "text": text }))
-        .send()
-        .await
-        .unwrap()
+    common::add_word(client, app, room, text).await
 }
 
 #[tokio::test]

@@ -2,28 +2,15 @@
 
 mod common;
 
-use common::{TestApp, page_csrf_token, text_of, user};
+use common::{TestApp, add_word, named_user, page_csrf_token, text_of, user};
 use serde_json::{Value, json};
 
 async fn named(app: &TestApp, name: &str) -> reqwest::Client {
-    let client = user();
-    let response = client
-        .patch(app.url("/api/me"))
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    client
+    named_user(app, name).await.0
 }
 
 async fn add(client: &reqwest::Client, app: &TestApp, room: &str, text: &str) {
-    let response = client
-        .post(app.url(&format!("/api/rooms/{room}/words")))
-        .json(&json!({ "text": text }))
-        .send()
-        .await
-        .unwrap();
+    let response = add_word(client, app, room, text).await;
     assert_eq!(response.status(), 201, "{text}");
 }
 

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{Event, EventReader, TestApp, user};
+use common::{Event, EventReader, TestApp, add_word, named_user, user};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -19,31 +19,16 @@ struct Player {
 
 /// A user with a session (cookie) and a name.
 async fn player(app: &TestApp, name: &str) -> Player {
-    let client = user();
-    let me: Value = client
-        .patch(app.url("/api/me"))
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (client, id) = named_user(app, name).await;
     Player {
         client,
-        id: me["id"].as_str().unwrap().to_owned(),
+        id,
         name: name.to_owned(),
     }
 }
 
 async fn add(player: &Player, app: &TestApp, room: &str, text: &str) -> reqwest::Response {
-    player
-        .client
-        .post(app.url(&format!("/api/rooms/{room}/words")))
-        .json(&json!({ "text": text }))
-        .send()
-        .await
-        .unwrap()
+    add_word(&player.client, app, room, text).await
 }
 
 async fn start_round(player: &Player, app: &TestApp, room: &str) -> reqwest::Response {

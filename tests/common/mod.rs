@@ -146,6 +146,35 @@ pub fn user() -> reqwest::Client {
         .unwrap()
 }
 
+/// `POST /api/rooms/{room}/words` as `client`.
+pub async fn add_word(
+    client: &reqwest::Client,
+    app: &TestApp,
+    room: &str,
+    text: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url(&format!("/api/rooms/{room}/words")))
+        .json(&serde_json::json!({ "text": text }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A new user who has chosen `name` (so has a session cookie); the client and the user's id.
+pub async fn named_user(app: &TestApp, name: &str) -> (reqwest::Client, String) {
+    let client = user();
+    let response = client
+        .patch(app.url("/api/me"))
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "PATCH /api/me {name}");
+    let me: serde_json::Value = response.json().await.unwrap();
+    (client, me["id"].as_str().unwrap().to_owned())
+}
+
 /// Settings with the turn rule off, so one user may add consecutive words.
 pub fn free_settings() -> RoomSettings {
     RoomSettings {
