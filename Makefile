@@ -16,7 +16,7 @@ ADDR ?= 0.0.0.0:3000
 # End-to-end runs use their own port and a throwaway data directory.
 E2E_PORT ?= 3917
 
-.PHONY: help bootstrap bootstrap-test build serve dev test test-rust test-e2e test-api redbot lint clean
+.PHONY: help bootstrap bootstrap-test build serve dev test test-rust test-e2e test-api redbot test-dev lint clean bench
 
 help:
 	@echo "make serve | make test | make dev | make build | make lint | make clean"
@@ -44,16 +44,23 @@ target/release/frase: $(RELEASE_SOURCES)
 serve: build
 	@target/release/frase serve --addr $(ADDR)
 
+# cargo-leptos builds the client and the server (debug), runs the server with no command (it
+# then serves on 127.0.0.1:3000 with its data in target/dev-data) and reloads the page on every
+# change. Plain file names in development, so that a changed stylesheet swaps in place.
+DEV_ADDR ?= 127.0.0.1:3000
+DEV_RELOAD_PORT ?= 3001
 dev: bootstrap
-	@$(TOOLCHAIN) cargo leptos watch
+	@$(TOOLCHAIN) LEPTOS_HASH_FILES=false LEPTOS_SITE_ADDR=$(DEV_ADDR) \
+	  LEPTOS_RELOAD_PORT=$(DEV_RELOAD_PORT) cargo leptos watch
 
-test: bootstrap-test test-rust build test-e2e test-api redbot
+# The release first: the Rust tests drive it too (tests/slow_readers.rs).
+test: bootstrap-test build test-rust test-e2e test-api redbot test-dev
 
 test-rust: bootstrap
 	@echo "==> cargo test (unit and integration)"
 	@$(TOOLCHAIN) cargo test --features ssr
 
-test-e2e: bootstrap-test
+test-e2e: bootstrap-test build
 	@scripts/test-e2e.sh $(E2E_PORT)
 
 # schemathesis against the live server, from its own OpenAPI document.
@@ -63,6 +70,16 @@ test-api: build
 # REDbot ("lint for HTTP") on the room API, the story, a page and the .wasm.
 redbot: build
 	@scripts/redbot.sh $$(( $(E2E_PORT) + 2 ))
+
+# `make dev` in a throwaway copy, driven by Chromium: serves, swaps the stylesheet, reloads on a
+# Rust change.
+test-dev: bootstrap-test
+	@scripts/test-dev.sh $$(( $(E2E_PORT) + 3 ))
+
+# Benchmarks print figures and assert nothing about time (bench/README.md).
+BENCH_SUBSCRIBERS ?= 1000,10000
+bench: build
+	@$(TOOLCHAIN) SUBSCRIBERS=$(BENCH_SUBSCRIBERS) cargo bench --profile benchmark --features ssr --bench live
 
 # Lints with the machine's rustup toolchain (Debian's rustc-web ships no clippy or rustfmt); the
 # WebAssembly side too where rustup has the wasm32 target.

@@ -2,6 +2,7 @@
 // own port with a throwaway data directory, driven through Debian's Chromium (never a downloaded
 // browser: this machine reaches only package registries).
 import { defineConfig } from "@playwright/test";
+import { chromiumLaunchOptions } from "./chromium";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,19 +32,7 @@ export default defineConfig({
     // `i18n.spec.ts` sets another locale where it needs one.
     locale: "es-ES",
     trace: "retain-on-failure",
-    launchOptions: {
-      executablePath: process.env.FRASE_CHROMIUM ?? "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
   webServer: {
     command: `${binary} serve --addr 127.0.0.1:${port} --data-dir ${dataDir}`,

@@ -21,12 +21,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
     // The page's Content-Security-Policy names this response's nonce, which its inline scripts
     // (the boot script below and Leptos' own) carry.
+    // In development (`make dev`), Leptos' live-reload script too, and its WebSocket.
+    let live_reload = assets.live_reload_port;
     if let Some(nonce) = &nonce
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(policy) =
-            http::HeaderValue::from_str(&crate::server::http::security::page_policy(nonce))
     {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+        use crate::server::http::security::{development_page_policy, page_policy};
+        let policy = match live_reload {
+            Some(port) => {
+                let request = use_context::<http::request::Parts>();
+                let host = request
+                    .as_ref()
+                    .and_then(|request| request.headers.get(http::header::HOST))
+                    .and_then(|host| host.to_str().ok());
+                development_page_policy(nonce, host, port)
+            }
+            None => page_policy(nonce),
+        };
+        if let Ok(policy) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+        }
     }
     // Loads the WebAssembly client, then hands the page over to it.
     let boot = match (&assets.js, &assets.wasm) {
@@ -48,7 +62,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 {assets.wasm.clone().map(|href| {
                     view! { <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin=""/> }
                 })}
-                <AutoReload options=options.clone()/>
+                {live_reload.map(|_| view! { <AutoReload options=options.clone()/> })}
                 {boot.map(|boot| view! { <script type="module" nonce=nonce>{boot}</script> })}
                 <MetaTags/>
             </head>

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use frase::server::config::{Cli, Command, ExportFormat, StorageArgs};
+use clap::{CommandFactory, Parser};
+use frase::server::config::{Cli, Command, Development, ExportFormat, Settings, StorageArgs};
 use frase::server::export::{self, StoryFormat};
 use frase::server::serve::serve;
 use frase::server::store::{self, Store};
@@ -17,6 +17,37 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let command = match cli.command {
+        Some(command) => command,
+        // No command: cargo-leptos (`make dev`) runs the binary this way, and says so in its
+        // environment; anyone else gets the help.
+        None => match Development::settings(|name| std::env::var(name).ok()) {
+            Ok(Some(settings)) => return run(serve_development(settings)),
+            Ok(None) => {
+                let _ = Cli::command().print_help();
+                return ExitCode::from(2);
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    run(async {
+        match command {
+            Command::Serve(args) => {
+                let settings = args.resolve()?;
+                serve(settings).await?;
+                Ok(())
+            }
+            Command::Migrate(args) => migrate(&args).await,
+            Command::Export(args) => export_story(&args.room, args.format, &args.storage).await,
+        }
+    })
+}
+
+/// Runs `work` on a multi-threaded runtime; its error, if any, is printed.
+fn run(work: impl std::future::Future<Output = Result<(), AnyError>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -27,24 +58,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Serve(args) => {
-                let settings = args.resolve()?;
-                serve(settings).await?;
-                Ok(())
-            }
-            Command::Migrate(args) => migrate(&args).await,
-            Command::Export(args) => export_story(&args.room, args.format, &args.storage).await,
-        }
-    });
-    match result {
+    match runtime.block_on(work) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
     }
+}
+
+async fn serve_development(settings: Settings) -> Result<(), AnyError> {
+    tracing::info!(
+        data_dir = %settings.storage.data_dir.display(),
+        "development server (cargo leptos): data kept apart from a user's"
+    );
+    serve(settings).await?;
+    Ok(())
 }
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;

@@ -3,44 +3,13 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::{eventually, frase_binary, user};
+use common::{every_word, free_port, start_frase, user};
 use serde_json::{Value, json};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start(data_dir: &std::path::Path, port: u16) -> tokio::process::Child {
-    let child = tokio::process::Command::new(frase_binary())
-        .args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("frase starts");
-    let health = format!("http://127.0.0.1:{port}/healthz");
-    eventually(Duration::from_secs(30), "the server answers", || {
-        let health = health.clone();
-        async move {
-            matches!(reqwest::get(&health).await, Ok(response) if response.status() == 200)
-        }
-    })
-    .await;
-    child
+    start_frase(data_dir, port, &[]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -92,25 +61,12 @@ async fn every_acknowledged_word_survives_a_sigkill() {
     );
 
     let mut server = start(data_dir.path(), port).await;
-    let client = user();
-    let mut stored = std::collections::BTreeSet::new();
-    let mut after = 0;
-    loop {
-        let page: Value = client
-            .get(format!("{base}/api/rooms/main/words?after={after}"))
-            .send()
+    let stored: std::collections::BTreeSet<i64> =
+        every_word(&format!("{base}/api/rooms/main/words"))
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let words = page["words"].as_array().unwrap();
-        if words.is_empty() {
-            break;
-        }
-        after = words.last().unwrap()["version"].as_i64().unwrap();
-        stored.extend(words.iter().map(|w| w["id"].as_i64().unwrap()));
-    }
+            .iter()
+            .map(|w| w["id"].as_i64().unwrap())
+            .collect();
     let lost: Vec<i64> = acknowledged
         .iter()
         .copied()
@@ -120,6 +76,99 @@ async fn every_acknowledged_word_survives_a_sigkill() {
         lost.is_empty(),
         "acknowledged words lost after SIGKILL: {lost:?}"
     );
+    server.start_kill().unwrap();
+    let _ = server.wait().await;
+}
+
+/// Issue 17, acceptance 4: requests in flight under idempotency keys when the server is killed,
+/// retried with their keys after the restart, all end in a 2xx — the stored result or a fresh
+/// add — and no word is stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotent_retries_after_a_sigkill_all_succeed_once() {
+    const WRITERS: usize = 40;
+    let data_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = start_frase(data_dir.path(), port, &["--rate-limit", "off"]).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let host = user();
+    let room = host
+        .post(format!("{base}/api/rooms"))
+        .json(&json!({ "title": "crash", "settings": { "no_double_turn": false } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(room.status(), 201);
+    let room: Value = room.json().await.unwrap();
+    let slug = room["slug"].as_str().unwrap().to_owned();
+    let words = format!("{base}/api/rooms/{slug}/words");
+
+    // Each writer posts one-word sentences under fresh keys until the server dies, and keeps
+    // the request that was cut off (its key and text).
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            let words = words.clone();
+            let base = base.clone();
+            tokio::spawn(async move {
+                let client = user();
+                client.get(format!("{base}/api/me")).send().await.unwrap();
+                for i in 0.. {
+                    let key = format!("w{writer}-{i}");
+                    let text = format!("w{writer}n{i}.");
+                    let sent = client
+                        .post(&words)
+                        .header("idempotency-key", &key)
+                        .json(&json!({ "text": text }))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if response.status() == 201 => {}
+                        Ok(response) => panic!("{text}: {}", response.status()),
+                        Err(_) => return (client, key, text),
+                    }
+                }
+                unreachable!()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.start_kill().unwrap(); // SIGKILL
+    server.wait().await.unwrap();
+    let mut cut_off = Vec::new();
+    for writer in writers {
+        cut_off.push(writer.await.unwrap());
+    }
+
+    let mut server = start(data_dir.path(), port).await;
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for (client, key, text) in &cut_off {
+        let response = client
+            .post(&words)
+            .header("idempotency-key", key)
+            .json(&json!({ "text": text }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        *statuses.entry(status).or_default() += 1;
+        assert!(
+            (200..300).contains(&status),
+            "the retry of {text} under {key}: {status} {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+    eprintln!("retries after the restart, by status: {statuses:?}");
+
+    let stored: Vec<String> = every_word(&words)
+        .await
+        .iter()
+        .map(|w| w["text"].as_str().unwrap().to_owned())
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let doubled: Vec<&String> = stored.iter().filter(|text| !seen.insert(*text)).collect();
+    assert!(doubled.is_empty(), "words stored twice: {doubled:?}");
+    for (_, _, text) in &cut_off {
+        assert!(seen.contains(text), "{text} is stored after its retry");
+    }
     server.start_kill().unwrap();
     let _ = server.wait().await;
 }

@@ -572,6 +572,44 @@ async fn metrics_speak_prometheus() {
     assert!(text.contains("frase_event_streams 0"));
 }
 
+/// `/metrics` says how busy the server is: loopback only, unless `--metrics-public`.
+#[tokio::test]
+async fn metrics_answer_other_addresses_only_when_public() {
+    use axum::extract::{ConnectInfo, State};
+    use frase::server::http::metrics::metrics;
+    let from = |address: &str| ConnectInfo(address.parse::<std::net::SocketAddr>().unwrap());
+    let private = TestApp::spawn().await;
+    let state = private.app_state.clone();
+    assert_eq!(
+        metrics(State(state.clone()), from("10.1.2.3:5000"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        metrics(State(state.clone()), from("[::ffff:10.1.2.3]:5000"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        metrics(State(state.clone()), from("127.0.0.1:5000"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        metrics(State(state), from("[::1]:5000")).await.status(),
+        200
+    );
+    let public = TestApp::spawn_with(|settings| settings.metrics_public = true).await;
+    let state = public.app_state.clone();
+    assert_eq!(
+        metrics(State(state), from("10.1.2.3:5000")).await.status(),
+        200
+    );
+}
+
 #[tokio::test]
 async fn compression_is_offered_but_never_on_the_event_stream() {
     let app = TestApp::spawn().await;
@@ -877,6 +915,23 @@ async fn cross_site_writes_are_refused() {
         .await
         .unwrap();
     assert_eq!(foreign_fn.status(), 403);
+    // Another scheme on the same host and port is another site (issue 17), and so are other
+    // write methods than POST (issue 22).
+    let https_origin = own_origin.replacen("http://", "https://", 1);
+    for (method, path) in [
+        (reqwest::Method::POST, "/api/rooms/main/words"),
+        (reqwest::Method::PATCH, "/api/rooms/main/words/1"),
+        (reqwest::Method::DELETE, "/api/rooms/main/words/1"),
+    ] {
+        let other_scheme = client
+            .request(method.clone(), app.url(path))
+            .header("origin", &https_origin)
+            .json(&json!({ "text": "hola" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other_scheme.status(), 403, "{method} from {https_origin}");
+    }
     let words: Value = client
         .get(app.url("/api/rooms/main/words"))
         .header("origin", "http://evil.example")

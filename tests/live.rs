@@ -265,3 +265,191 @@ async fn streams_end_when_the_server_shuts_down() {
         .expect("shutdown finishes")
         .unwrap();
 }
+
+/// Issue 19: a busy database neither refuses nor ends a stream. One opened while every read
+/// connection is taken, for longer than the pool's 10 s wait, opens once they are free, with its
+/// snapshot (it used to answer 500 "pool timed out").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_waits_out_a_busy_database() {
+    let app = TestApp::spawn().await;
+    let store = app.app_state.rooms.store().clone();
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(store.read().await.unwrap());
+    }
+    let url = app.url("/api/rooms/main/events");
+    let opening = tokio::spawn(async move {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let mut events = EventReader::open(&client, &url, None).await;
+        events.next(Duration::from_secs(10)).await
+    });
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert!(!opening.is_finished(), "the stream waits for the database");
+    drop(held);
+    let first = opening
+        .await
+        .unwrap()
+        .expect("an event once the database is free");
+    assert_eq!(first.event, "snapshot");
+    app.stop().await;
+}
+
+/// Issue 19, acceptance 2: a storage fault while streams refill — every read connection taken
+/// for longer than the pool's 10 s wait, so their reads fail with "pool timed out" — ends no
+/// stream: each tries again, keeps its place, and then receives every change once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_refilling_through_a_storage_fault_resume_and_miss_nothing() {
+    const STREAMS: usize = 100;
+    const BEFORE: i64 = 30;
+    const TOTAL: i64 = 50;
+    let app = TestApp::spawn().await;
+    app.create_room("averia", free_settings()).await;
+    let writer = user();
+    for i in 0..BEFORE {
+        assert_eq!(
+            add(&writer, &app, "averia", &format!("a{i}"))
+                .await
+                .status(),
+            201
+        );
+    }
+    let store = app.app_state.rooms.store().clone();
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(store.read().await.unwrap());
+    }
+    // Each stream resumes from the start: it must read the change log, which it cannot yet.
+    let url = app.url("/api/rooms/averia/events");
+    let streams: Vec<_> = (0..STREAMS)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let mut events = EventReader::open(&user(), &url, Some(0)).await;
+                events.words_until(TOTAL, Duration::from_secs(60)).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert!(
+        streams.iter().all(|stream| !stream.is_finished()),
+        "no stream ends while the database is out of reach"
+    );
+    drop(held);
+    for i in BEFORE..TOTAL {
+        assert_eq!(
+            add(&writer, &app, "averia", &format!("b{i}"))
+                .await
+                .status(),
+            201
+        );
+    }
+    for stream in streams {
+        let versions: Vec<i64> = stream.await.unwrap().iter().map(|(id, _)| *id).collect();
+        assert_eq!(versions, (1..=TOTAL).collect::<Vec<_>>());
+    }
+    app.stop().await;
+}
+
+/// One raw subscriber (no HTTP client library: 2,000 of them must be cheap): the versions of
+/// the `word` events it reads, until `last`. Tells `ready` once it has its snapshot.
+async fn raw_subscriber(
+    addr: std::net::SocketAddr,
+    path: String,
+    last: i64,
+    ready: tokio::sync::mpsc::Sender<()>,
+) -> Vec<i64> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\naccept: text/event-stream\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut lines = BufReader::new(stream).lines();
+    let status = lines.next_line().await.unwrap().unwrap();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let (mut versions, mut id, mut event) = (Vec::new(), None, String::new());
+    let mut ready = Some(ready);
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(value) = line.strip_prefix("id: ") {
+            id = value.parse::<i64>().ok();
+        } else if let Some(value) = line.strip_prefix("event: ") {
+            event = value.to_owned();
+            if event == "snapshot"
+                && let Some(ready) = ready.take()
+            {
+                ready.send(()).await.unwrap();
+            }
+        } else if line.is_empty() {
+            if event == "word" {
+                let version = id.expect("a word has an id");
+                versions.push(version);
+                if version >= last {
+                    return versions;
+                }
+            }
+            (id, event) = (None, String::new());
+        }
+    }
+    panic!("the stream ended after {} words", versions.len());
+}
+
+/// Issue 19, acceptance 1: 2,000 subscribers on one room with the read pool cut to one
+/// connection: every subscriber gets every word of 200 exactly once, in order, and no stream
+/// is refused or ends early.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_streams_on_one_read_connection_get_every_word_once() {
+    const SUBSCRIBERS: usize = 2000;
+    const WORDS: i64 = 200;
+    let app = TestApp::spawn_with(|settings| {
+        settings.limits = frase::server::config::Limits {
+            streams_per_address: 0,
+            connections_per_address: 0,
+            ..frase::server::config::Limits::new(
+                frase::server::limits::RateLimit::Off,
+                0,
+                settings.limits.header_timeout,
+            )
+        };
+        settings.read_connections = 1;
+    })
+    .await;
+    app.create_room("multitud", free_settings()).await;
+    let (ready_tx, mut ready) = tokio::sync::mpsc::channel(SUBSCRIBERS);
+    let subscribers: Vec<_> = (0..SUBSCRIBERS)
+        .map(|_| {
+            tokio::spawn(raw_subscriber(
+                app.addr,
+                "/api/rooms/multitud/events".to_owned(),
+                WORDS,
+                ready_tx.clone(),
+            ))
+        })
+        .collect();
+    drop(ready_tx);
+    for _ in 0..SUBSCRIBERS {
+        tokio::time::timeout(Duration::from_secs(120), ready.recv())
+            .await
+            .expect("every stream opens with its snapshot")
+            .expect("no stream fails before its snapshot");
+    }
+    let writer = user();
+    for i in 0..WORDS {
+        assert_eq!(
+            add(&writer, &app, "multitud", &format!("m{i}"))
+                .await
+                .status(),
+            201
+        );
+    }
+    let expected: Vec<i64> = (1..=WORDS).collect();
+    for subscriber in subscribers {
+        let versions = tokio::time::timeout(Duration::from_secs(120), subscriber)
+            .await
+            .expect("every subscriber gets every word")
+            .unwrap();
+        assert_eq!(versions, expected);
+    }
+    app.stop().await;
+}

@@ -266,11 +266,14 @@ async fn an_address_is_limited_too_unless_limits_are_off() {
         );
     })
     .await;
-    // Each write by a new user, so only the address limit applies.
+    // Each write by another user (with a session cookie, so not held to the cookieless
+    // budget), so only the address limit applies.
     let renames = async |app: &TestApp, count: usize| {
         let mut statuses = Vec::new();
         for _ in 0..count {
-            let response = user()
+            let client = user();
+            client.get(app.url("/api/me")).send().await.unwrap();
+            let response = client
                 .patch(app.url("/api/me"))
                 .json(&json!({ "name": "Ana" }))
                 .send()
@@ -558,6 +561,116 @@ async fn form_posts_need_the_callers_csrf_token() {
     assert_eq!(accepted.status(), 303);
     assert_eq!(accepted.headers()["location"], "/r/main");
     assert_eq!(version_of(&ana, &app, "main").await, 1);
+}
+
+/// The token is checked whatever the body's declared type: a form can post `text/plain` (and
+/// the server functions read that body too), in any letter case.
+#[tokio::test]
+async fn form_posts_of_any_content_type_need_the_token() {
+    let app = TestApp::spawn().await;
+    let ana = user();
+    let token = common::page_csrf_token(&ana, &app, "main").await;
+    for content_type in [
+        "text/plain",
+        "TEXT/PLAIN; charset=utf-8",
+        "Application/X-WWW-Form-Urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let refused = ana
+            .post(app.url("/api/fn/add_word"))
+            .header("accept", "text/html")
+            .header("content-type", content_type)
+            .body("room=main&text=colada")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 303, "{content_type}");
+        assert_eq!(
+            refused.headers()["location"],
+            "/?error=bad-csrf-token",
+            "{content_type}"
+        );
+    }
+    assert_eq!(version_of(&ana, &app, "main").await, 0, "nothing stored");
+    let accepted = ana
+        .post(app.url("/api/fn/add_word"))
+        .header("accept", "text/html")
+        .header("content-type", "text/plain")
+        .body(format!("room=main&text=hola&csrf={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 303);
+    assert_eq!(version_of(&ana, &app, "main").await, 1);
+}
+
+/// A server function's body over the limit is a 413, like the JSON API's (not Leptos' 400).
+#[tokio::test]
+async fn an_oversized_server_function_body_is_413() {
+    let app = TestApp::spawn().await;
+    let response = user()
+        .post(app.url("/api/fn/add_word"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("room=main&text={}", "a".repeat(20 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(version_of(&user(), &app, "main").await, 0);
+}
+
+/// Issue 17, acceptance 6: dropping the cookie does not buy a fresh word budget. 1,000 writes
+/// without a cookie from one address add at most one user's budget of words, and so create no
+/// more users than that.
+#[tokio::test]
+async fn cookieless_writes_share_their_address_budget() {
+    let app = TestApp::spawn_with(|_| {}).await; // the default limits: 30 words a minute
+    let started = std::time::Instant::now();
+    let mut added: u32 = 0;
+    let mut refused = 0;
+    for i in 0..1000 {
+        let response = reqwest::Client::new()
+            .post(app.url("/api/rooms/main/words"))
+            .json(&json!({ "text": format!("w{i}") }))
+            .send()
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            201 => added += 1,
+            429 => {
+                assert!(response.headers().contains_key("retry-after"));
+                refused += 1;
+            }
+            status => panic!("write {i}: {status}"),
+        }
+    }
+    // A full bucket of 30, and one more each 2 s the loop took.
+    let refilled = started.elapsed().as_secs() / 2 + 1;
+    assert!(
+        u64::from(added) <= 30 + refilled,
+        "{added} words added without a cookie in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(added + refused, 1000);
+    let mut conn = app.app_state.rooms.store().read().await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert!(
+        users <= i64::from(added),
+        "{users} users created for {added} words"
+    );
+    // A client that keeps its cookie has its own budget, whatever the cookieless ones did.
+    let ana = user();
+    ana.get(app.url("/api/me")).send().await.unwrap();
+    let response = ana
+        .post(app.url("/api/rooms/main/words"))
+        .json(&json!({ "text": "hola" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
 }
 
 /// CORS is off unless origins are configured; a configured origin gets its preflight answered,

@@ -227,3 +227,55 @@ async fn a_player_who_lets_the_time_run_out_is_skipped() {
     assert_eq!(state["version"].as_i64(), last.id);
     app.stop().await;
 }
+
+/// Issue 17, acceptance 6: a player who closes the page is skipped within a second, not after
+/// their whole turn (a room of puppets that left would otherwise stretch a round to an hour).
+/// The host keeps a whole turn even without a page open: they may play from the API.
+#[tokio::test]
+async fn a_player_who_leaves_is_skipped_at_once() {
+    let app = TestApp::spawn().await;
+    let host = player(&app, "Profe").await;
+    let ana = player(&app, "Ana").await;
+    let luis = player(&app, "Luis").await;
+    let state = app
+        .post_room(
+            &host.client,
+            json!({ "settings": { "mode": "turns", "turn_seconds": 60 } }),
+        )
+        .await;
+    let room = state["slug"].as_str().unwrap().to_owned();
+    let events_url = app.url(&format!("/api/rooms/{room}/events"));
+    let mut watching = EventReader::open(&user(), &events_url, None).await;
+    let mut streams = std::collections::HashMap::new();
+    for player in [&ana, &luis] {
+        let stream = EventReader::open(&player.client, &events_url, None).await;
+        streams.insert(player.id.clone(), stream);
+    }
+    next_of(&mut watching, "snapshot").await;
+    let players = [&host, &ana, &luis];
+    start_round(&host, &app, &room).await;
+    let mut turn = turn_of(&next_of(&mut watching, "turn").await);
+    let mut left = HashSet::new();
+    while !turn.is_null() {
+        let current = by_id(&players, &turn["user"]["id"]);
+        if current.id == host.id {
+            // The host plays; nobody waits for them to leave.
+            assert_eq!(add(&host, &app, &room, "hola").await.status(), 201);
+        } else {
+            drop(streams.remove(&current.id));
+            left.insert(current.id.clone());
+        }
+        let since = Instant::now();
+        turn = turn_of(&next_of(&mut watching, "turn").await);
+        if current.id != host.id {
+            let waited = since.elapsed();
+            assert!(
+                waited < Duration::from_millis(1_500),
+                "{} left, and was skipped after {waited:?}",
+                current.name
+            );
+        }
+    }
+    assert_eq!(left.len(), 2, "both players left and were skipped");
+    app.stop().await;
+}

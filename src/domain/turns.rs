@@ -94,6 +94,13 @@ impl Round {
         self.advance(next_deadline_ms)
     }
 
+    /// The current player has left (closed every page of the room) at `now_ms`: their turn is
+    /// skipped now, and the next player has a whole turn from now.
+    pub fn skip_absent(self, now_ms: i64) -> AfterTurn {
+        let next_deadline_ms = now_ms.saturating_add(self.turn_ms);
+        self.advance(next_deadline_ms)
+    }
+
     /// Skips every turn whose deadline is at or before `now_ms`, each next turn starting when
     /// the one before ran out. `None` when no turn ran out (nothing changes).
     pub fn expire(self, now_ms: i64) -> Option<AfterTurn> {

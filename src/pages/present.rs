@@ -1,5 +1,5 @@
+use super::LiveTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::i18n::t;
 
@@ -32,7 +32,7 @@ fn Present(data: RoomData) -> impl IntoView {
             .with(|story| story.last().map(|sentence| sentence.text.clone()))
     };
     view! {
-        <Title text=move || format!("{} · {suffix} · frase", title.get())/>
+        <LiveTitle title suffix format=|title, suffix| format!("{title} · {suffix} · frase")/>
         <main class="present">
             <header class="present-header">
                 <h1>{move || title.get()}</h1>

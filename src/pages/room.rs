@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::LiveTitle;
 use crate::components::host_console::HostConsole;
 use crate::components::join_panel::JoinPanel;
 use crate::components::my_word::MyWord;
@@ -77,7 +78,7 @@ fn Room(data: RoomData) -> impl IntoView {
     let slug_for_link = slug.clone();
     let title = live.title;
     view! {
-        <Title text=move || format!("{} · frase", title.get())/>
+        <LiveTitle title format=|title, _| format!("{title} · frase")/>
         <main class="page room">
             <header class="room-header">
                 <a class="brand" href="/">"frase"</a>

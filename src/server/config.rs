@@ -3,7 +3,7 @@
 //! This is the only place that reads the environment; everything else receives [`Settings`].
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -16,8 +16,10 @@ use crate::server::limits::{Rate, RateLimit};
 #[derive(Debug, Parser)]
 #[command(name = "frase", version, about, long_about = None)]
 pub struct Cli {
+    /// With no command, frase prints this help, unless cargo-leptos runs it (`make dev`): then
+    /// it serves for development (see [`Development`]).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,7 +135,52 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=3600)
     )]
     pub header_timeout: u64,
+
+    /// Answer `GET /metrics` to any address (by default only to this machine's own, loopback:
+    /// the figures say how busy the server is, which is nobody else's business).
+    #[arg(long, env = "FRASE_METRICS_PUBLIC")]
+    pub metrics_public: bool,
+
+    /// Seconds a connection may go without reading anything of what it is sent before it is
+    /// dropped (a stalled reader otherwise holds its response in memory).
+    #[arg(
+        long,
+        env = "FRASE_WRITE_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub write_timeout: u64,
+
+    /// Connections one client address may hold open at once (a classroom behind NAT, or a
+    /// reverse proxy, shares one address, hence the generous default); 0 = unlimited. Further
+    /// connections are closed at once, with a warning in the log.
+    #[arg(
+        long,
+        env = "FRASE_CONNECTIONS_PER_ADDRESS",
+        default_value_t = DEFAULT_CONNECTIONS_PER_ADDRESS,
+        value_name = "COUNT"
+    )]
+    pub connections_per_address: usize,
+
+    /// Read connections to the database. Reads are few (a room's state is served from memory),
+    /// but a story page or a resuming stream needs one.
+    #[arg(
+        long,
+        env = "FRASE_READ_CONNECTIONS",
+        default_value_t = DEFAULT_READ_CONNECTIONS,
+        value_name = "COUNT",
+        value_parser = clap::value_parser!(u32).range(1..=256)
+    )]
+    pub read_connections: u32,
 }
+
+/// Read connections to the database by default.
+pub const DEFAULT_READ_CONNECTIONS: u32 = 8;
+
+/// Connections one address may hold open by default: below the common open-files limit of
+/// 1,024, so that one address cannot take every descriptor, and above the streams it may hold.
+pub const DEFAULT_CONNECTIONS_PER_ADDRESS: usize = 768;
 
 /// Event streams one address may hold open by default.
 pub const DEFAULT_STREAMS_PER_ADDRESS: usize = 1000;
@@ -188,8 +235,12 @@ pub struct Limits {
     pub address_write_rate: RateLimit,
     /// Open event streams per client address (0: unlimited).
     pub streams_per_address: usize,
-    /// Time allowed for a request's headers to arrive.
+    /// Time allowed for a request's headers to arrive, and as much again for its body.
     pub header_timeout: Duration,
+    /// Time a connection may read nothing of what it is sent.
+    pub write_timeout: Duration,
+    /// Connections per client address (0: unlimited).
+    pub connections_per_address: usize,
 }
 
 impl Limits {
@@ -203,6 +254,8 @@ impl Limits {
             address_write_rate,
             streams_per_address,
             header_timeout,
+            write_timeout: Duration::from_secs(30),
+            connections_per_address: DEFAULT_CONNECTIONS_PER_ADDRESS,
         }
     }
 }
@@ -228,6 +281,12 @@ pub struct Settings {
     pub limits: Limits,
     /// Origins allowed to call the API from their pages.
     pub cors_origins: Vec<String>,
+    /// Serving under `cargo leptos watch`, for development.
+    pub development: Option<Development>,
+    /// `/metrics` for every address, not only loopback.
+    pub metrics_public: bool,
+    /// Read connections to the database.
+    pub read_connections: u32,
 }
 
 impl Settings {
@@ -240,7 +299,62 @@ impl Settings {
             tls: None,
             limits: Limits::default(),
             cors_origins: Vec::new(),
+            development: None,
+            metrics_public: false,
+            read_connections: DEFAULT_READ_CONNECTIONS,
         }
+    }
+}
+
+/// What `cargo leptos watch` (and `cargo leptos serve`) tells the binary it runs, through its
+/// `LEPTOS_*` environment: where to listen, where it writes the site, and the port of its
+/// live-reload socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Development {
+    /// `LEPTOS_SITE_ROOT`: the folder cargo-leptos writes the client and the stylesheet into.
+    pub site_root: PathBuf,
+    /// `LEPTOS_RELOAD_PORT`, when cargo-leptos watches the sources (`LEPTOS_WATCH`): pages then
+    /// carry Leptos' live-reload script, which listens on this port.
+    pub reload_port: Option<u16>,
+}
+
+impl Development {
+    /// The settings of a development server, when the `LEPTOS_*` environment `var` reads says
+    /// cargo-leptos runs this binary; `None` otherwise.
+    ///
+    /// It listens on `LEPTOS_SITE_ADDR` and keeps its data beside the site, in
+    /// `target/dev-data`, so that development never touches a user's data.
+    pub fn settings(var: impl Fn(&str) -> Option<String>) -> Result<Option<Settings>, ConfigError> {
+        let (Some(addr), Some(site_root)) = (var("LEPTOS_SITE_ADDR"), var("LEPTOS_SITE_ROOT"))
+        else {
+            return Ok(None);
+        };
+        let addr = addr
+            .parse()
+            .map_err(|_| ConfigError::BadLeptosEnv("LEPTOS_SITE_ADDR", addr))?;
+        let reload_port = match (var("LEPTOS_WATCH"), var("LEPTOS_RELOAD_PORT")) {
+            (Some(watch), Some(port)) if watch == "true" => Some(
+                port.parse()
+                    .map_err(|_| ConfigError::BadLeptosEnv("LEPTOS_RELOAD_PORT", port))?,
+            ),
+            _ => None,
+        };
+        let site_root = PathBuf::from(site_root);
+        let data_dir = site_root
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("dev-data");
+        let storage = StorageArgs {
+            data_dir: Some(data_dir),
+            database_url: None,
+        }
+        .resolve()?;
+        let mut settings = Settings::new(addr, storage);
+        settings.development = Some(Development {
+            site_root,
+            reload_port,
+        });
+        Ok(Some(settings))
     }
 }
 
@@ -250,6 +364,8 @@ pub enum ConfigError {
         "no data directory: this system has no per-user data directory; pass --data-dir or set FRASE_DATA_DIR"
     )]
     NoDataDir,
+    #[error("cargo-leptos set {0}={1:?}, which is not valid")]
+    BadLeptosEnv(&'static str, String),
 }
 
 impl StorageArgs {
@@ -286,12 +402,19 @@ impl ServeArgs {
             storage: self.storage.resolve()?,
             secret_key: self.secret_key.clone(),
             tls,
-            limits: Limits::new(
-                self.rate_limit,
-                self.streams_per_address,
-                Duration::from_secs(self.header_timeout),
-            ),
+            limits: Limits {
+                write_timeout: Duration::from_secs(self.write_timeout),
+                connections_per_address: self.connections_per_address,
+                ..Limits::new(
+                    self.rate_limit,
+                    self.streams_per_address,
+                    Duration::from_secs(self.header_timeout),
+                )
+            },
             cors_origins: self.cors_origins.clone(),
+            development: None,
+            metrics_public: self.metrics_public,
+            read_connections: self.read_connections,
         })
     }
 }
@@ -314,7 +437,7 @@ mod tests {
     fn the_command_line_parses() {
         let cli = Cli::try_parse_from(["frase", "serve", "--addr", "0.0.0.0:4000"]).unwrap();
         match cli.command {
-            Command::Serve(args) => assert_eq!(args.addr.port(), 4000),
+            Some(Command::Serve(args)) => assert_eq!(args.addr.port(), 4000),
             other => panic!("parsed as {other:?}"),
         }
         assert!(Cli::try_parse_from(["frase", "serve", "--addr", "nowhere"]).is_err());
@@ -328,7 +451,7 @@ mod tests {
             .map_err(|error| error.to_string())?
             .command
         {
-            Command::Serve(args) => args.resolve().map_err(|error| error.to_string()),
+            Some(Command::Serve(args)) => args.resolve().map_err(|error| error.to_string()),
             other => panic!("parsed as {other:?}"),
         }
     }
@@ -370,5 +493,51 @@ mod tests {
         let error = serve_settings(&["--rate-limit", "lots"]).unwrap_err();
         assert!(error.contains("30/minute"), "{error}");
         assert!(serve_settings(&["--header-timeout", "0"]).is_err());
+    }
+
+    fn leptos_env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        |name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    }
+
+    #[test]
+    fn cargo_leptos_watch_means_a_development_server() {
+        let watch = [
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:3000"),
+            ("LEPTOS_SITE_ROOT", "target/site"),
+            ("LEPTOS_RELOAD_PORT", "3001"),
+            ("LEPTOS_WATCH", "true"),
+        ];
+        let settings = Development::settings(leptos_env(&watch)).unwrap().unwrap();
+        assert_eq!(settings.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(
+            settings.storage.data_dir,
+            PathBuf::from("target/dev-data"),
+            "development data stays out of the user's data directory"
+        );
+        assert_eq!(
+            settings.development,
+            Some(Development {
+                site_root: "target/site".into(),
+                reload_port: Some(3001)
+            })
+        );
+        // `cargo leptos serve`: no watcher, so no reload script.
+        let serve = Development::settings(leptos_env(&watch[..3]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(serve.development.unwrap().reload_port, None);
+        // Run by hand: no development server (the binary prints its help).
+        assert!(Development::settings(leptos_env(&[])).unwrap().is_none());
+        let bad = [("LEPTOS_SITE_ADDR", "nowhere"), ("LEPTOS_SITE_ROOT", "x")];
+        assert!(Development::settings(leptos_env(&bad)).is_err());
+    }
+
+    #[test]
+    fn no_command_parses_so_that_cargo_leptos_can_run_the_binary() {
+        assert!(Cli::try_parse_from(["frase"]).unwrap().command.is_none());
     }
 }

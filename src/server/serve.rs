@@ -51,12 +51,15 @@ pub struct Application {
     connections: ConnectionSettings,
     /// The development certificate, when one was generated.
     generated_certificate: Option<std::path::PathBuf>,
+    /// The open-files limit, raised at start (None where it cannot be read).
+    open_files: Option<crate::server::http::open_files::OpenFiles>,
 }
 
 impl Application {
     /// Opens and migrates the database, loads the secret key and binds the listener.
     pub async fn build(settings: &Settings) -> Result<Application, ServeError> {
-        let store = Store::open(&settings.storage.database_url).await?;
+        let store =
+            Store::open_with(&settings.storage.database_url, settings.read_connections).await?;
         store.migrate().await?;
         let key = load_or_create_key(settings.secret_key.as_deref(), &settings.storage.data_dir)?;
         let tls = match &settings.tls {
@@ -79,7 +82,14 @@ impl Application {
                     source,
                 })?;
         let addr = listener.local_addr()?;
-        let assets = AssetManifest::discover("frase");
+        let mut assets = AssetManifest::discover("frase");
+        // The reload script is for development builds only: a release binary never carries it,
+        // whatever its environment says.
+        assets.live_reload_port = settings
+            .development
+            .as_ref()
+            .and_then(|development| development.reload_port)
+            .filter(|_| cfg!(debug_assertions));
         if !assets.has_client() {
             tracing::warn!(
                 "the WebAssembly client is not built (no target/site/pkg): pages will not hydrate; \
@@ -87,21 +97,42 @@ impl Application {
             );
         }
         let limits = settings.limits;
+        let open_files = crate::server::http::open_files::raise_to_hard_limit();
         let state = AppState {
             rooms: Rooms::with_word_rate(store.clone(), Arc::new(Hub::new()), limits.word_rate),
             session: SessionConfig {
                 key,
                 secure: transport == Transport::Https,
             },
-            leptos_options: leptos_options(addr),
+            leptos_options: leptos_options(addr, assets.live_reload_port),
             assets: Arc::new(assets),
             shutdown: CancellationToken::new(),
             metrics: Arc::default(),
             address_writes: Arc::new(KeyedLimiter::new(limits.address_write_rate)),
+            cookieless_writes: Arc::new(KeyedLimiter::new(limits.word_rate)),
             streams: StreamCounter::new(limits.streams_per_address),
             transport,
             cors: CorsOrigins::new(settings.cors_origins.clone()),
+            metrics_public: settings.metrics_public,
         };
+        // Idempotency keys whose request died with the previous run.
+        let settled = store
+            .write(async |conn: &mut crate::server::store::Conn| {
+                crate::server::store::settle_keys_in_flight(conn).await
+            })
+            .await
+            .map_err(|error| {
+                std::io::Error::other(format!(
+                    "cannot settle the idempotency keys left in flight: {error}"
+                ))
+            })?;
+        if settled.answered + settled.released > 0 {
+            tracing::info!(
+                answered = settled.answered,
+                released = settled.released,
+                "idempotency keys cut off by the previous run settled"
+            );
+        }
         // Rounds of `turns` mode that were running keep their clock.
         let resumed = state.rooms.resume_rounds().await.map_err(|error| {
             std::io::Error::other(format!("cannot read the rounds being played: {error}"))
@@ -119,9 +150,13 @@ impl Application {
             store,
             connections: ConnectionSettings {
                 header_timeout: limits.header_timeout,
+                write_timeout: limits.write_timeout,
+                connections_per_address: limits.connections_per_address,
+                max_connections: open_files.map_or(usize::MAX, |files| files.connections()),
                 tls: tls.map(|tls| tls.config),
             },
             generated_certificate,
+            open_files,
         })
     }
 
@@ -149,6 +184,20 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let shutdown = self.state.shutdown.clone();
+        // Rooms nobody has used for a sweep or two leave memory.
+        let (hub, stopping) = (self.state.rooms.hub().clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let mut sweeps = tokio::time::interval(IDLE_ROOM_SWEEP);
+            loop {
+                tokio::select! {
+                    () = stopping.cancelled() => break,
+                    _ = sweeps.tick() => {
+                        let kept = hub.forget_idle_rooms();
+                        tracing::debug!(kept, "rooms in memory");
+                    }
+                }
+            }
+        });
         serve_connections(self.listener, self.router, self.connections, async move {
             stop.await;
             tracing::info!("shutting down: closing event streams, finishing requests");
@@ -161,17 +210,13 @@ impl Application {
     }
 }
 
-fn leptos_options(addr: SocketAddr) -> LeptosOptions {
-    let reload_port = std::env::var("LEPTOS_RELOAD_PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(3001);
+fn leptos_options(addr: SocketAddr, live_reload_port: Option<u16>) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("frase")
         .site_root("target/site")
         .site_pkg_dir("pkg")
         .site_addr(addr)
-        .reload_port(reload_port)
+        .reload_port(live_reload_port.map_or(3001, u32::from))
         .hash_files(true)
         .build()
 }
@@ -225,11 +270,25 @@ pub fn urls(scheme: &str, addr: SocketAddr) -> Vec<String> {
     urls
 }
 
+/// How often rooms nobody uses are let go of (a room goes after one to two of these).
+const IDLE_ROOM_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// `frase serve`.
 pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let application = Application::build(&settings).await?;
     let addr = application.local_addr();
     tracing::info!(%addr, database = %redact(&settings.storage.database_url), "listening");
+    if let Some(files) = application.open_files {
+        tracing::info!(
+            limit = files.limit,
+            started_with = files.started_with,
+            "open files: room for {} connections (event streams among them); past that, 503",
+            files.connections()
+        );
+    }
+    if let Some(port) = application.state.assets.live_reload_port {
+        tracing::info!(port, "development: pages reload when cargo-leptos rebuilds");
+    }
     println!("frase is running. Open it in a browser:");
     let urls = urls(application.scheme(), addr);
     for url in &urls {

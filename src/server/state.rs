@@ -26,12 +26,16 @@ pub struct AppState {
     pub metrics: Arc<HttpMetrics>,
     /// Writes per client address.
     pub address_writes: Arc<KeyedLimiter<IpAddr>>,
+    /// Writes without a session cookie per client address, at one user's word rate.
+    pub cookieless_writes: Arc<KeyedLimiter<IpAddr>>,
     /// Open event streams per client address.
     pub streams: StreamCounter,
     /// HTTP or HTTPS.
     pub transport: Transport,
     /// Origins allowed to call the API from their pages (none by default).
     pub cors: CorsOrigins,
+    /// `/metrics` answers every address, not only loopback.
+    pub metrics_public: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

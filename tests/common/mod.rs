@@ -353,6 +353,101 @@ pub fn frase_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_frase"))
 }
 
+/// The release binary (`make build`, or `FRASE_RELEASE_BINARY`), for the tests whose figures
+/// only mean something there. `None` (the test skips, saying why) where there is none; a
+/// failure under `FRASE_TEST_REQUIRE=all`.
+pub fn release_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("FRASE_RELEASE_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/frase"));
+    if path.is_file() {
+        return Some(path);
+    }
+    let reason = format!("no release binary at {} (make build)", path.display());
+    assert!(
+        std::env::var("FRASE_TEST_REQUIRE").as_deref() != Ok("all"),
+        "{reason} (FRASE_TEST_REQUIRE=all)"
+    );
+    eprintln!("skipped: {reason}");
+    None
+}
+
+/// A free port on 127.0.0.1, for a server started as its own process.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `frase serve` (the debug binary) on `port` with its data in `data_dir`, `extra` arguments
+/// after; waits until it answers.
+pub async fn start_frase(
+    data_dir: &std::path::Path,
+    port: u16,
+    extra: &[&str],
+) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(frase_binary());
+    command
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .args(extra);
+    start_server_process(command, port).await
+}
+
+/// `GET url` as `client`, its body as JSON.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
+    let response = client.get(url).send().await.unwrap();
+    response.json().await.unwrap()
+}
+
+/// Every word of a room, from its words listing (`url`, …/api/rooms/{slug}/words), page by
+/// page.
+pub async fn every_word(url: &str) -> Vec<serde_json::Value> {
+    let client = user();
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = get_json(&client, &format!("{url}?after={after}")).await;
+        let words = page["words"].as_array().unwrap();
+        let Some(last) = words.last() else {
+            return all;
+        };
+        after = last["version"].as_i64().unwrap();
+        all.extend(words.iter().cloned());
+    }
+}
+
+/// Starts a server process (`command`, quiet, killed with the test) and waits until it answers
+/// `/healthz` on `port`.
+pub async fn start_server_process(
+    mut command: tokio::process::Command,
+    port: u16,
+) -> tokio::process::Child {
+    let child = command
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("frase starts");
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    eventually(Duration::from_secs(30), "the server answers", || {
+        let health = health.clone();
+        async move {
+            matches!(reqwest::get(&health).await, Ok(response) if response.status() == 200)
+        }
+    })
+    .await;
+    child
+}
+
 /// Waits until `condition` holds, polling; panics after `within`.
 pub async fn eventually<F, Fut>(within: Duration, what: &str, mut condition: F)
 where

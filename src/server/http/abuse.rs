@@ -13,6 +13,7 @@ use http::request::Parts;
 use super::server_fns::{back_location, is_form_navigation, with_error};
 use crate::error::AppError;
 use crate::i18n::Message;
+use crate::server::session::Session;
 use crate::server::state::AppState;
 
 fn is_write(method: &Method) -> bool {
@@ -40,17 +41,33 @@ fn client_address(extensions: &http::Extensions) -> Option<IpAddr> {
         .map(|ConnectInfo(peer)| peer.ip())
 }
 
-/// Middleware: refuses a write when its address is over `FRASE_RATE_LIMIT` × 50.
+/// Middleware: refuses a write when its address is over `FRASE_RATE_LIMIT` × 50, and a write
+/// without a session cookie when its address's cookieless writes are over one user's
+/// `FRASE_RATE_LIMIT` (dropping the cookie would otherwise give every write a fresh budget).
 pub async fn limit_writes_per_address(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    if is_write(request.method())
+    let refused = if is_write(request.method())
         && let Some(address) = client_address(request.extensions())
-        && let Err(wait) = state.address_writes.check(&address)
     {
-        let error = AppError::rate_limited(Message::new("problem-rate-limited-address"), wait);
+        let cookieless = request
+            .extensions()
+            .get::<Session>()
+            .is_some_and(|session| session.fresh);
+        if let Err(wait) = state.address_writes.check(&address) {
+            Some((wait, "problem-rate-limited-address"))
+        } else if cookieless && let Err(wait) = state.cookieless_writes.check(&address) {
+            Some((wait, "problem-rate-limited-anonymous"))
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    if let Some((wait, message)) = refused {
+        let error = AppError::rate_limited(Message::new(message), wait);
         // A form posted without JavaScript goes back to its page, which shows the message.
         if request.uri().path().starts_with("/api/fn/") && is_form_navigation(request.headers()) {
             let back = back_location(request.headers());

@@ -1,13 +1,15 @@
 //! Static files: the WebAssembly client, its JavaScript and CSS under `/pkg/`, and the files of
 //! `public/`. They are embedded in the release binary (read from `target/site` at build time), so
-//! it runs from any directory; debug builds read the same folder from disk.
+//! it runs from any directory. Debug builds read the same folder from disk on every request
+//! (rust-embed's debug mode): under `make dev`, what cargo-leptos has just written there is what
+//! the browser gets, with no rebuild of the server.
 //!
 //! The `/pkg/` names carry a hash of their content (cargo-leptos `hash-files`), so they are cached
 //! for a year as immutable; a new build has new names.
 
 use std::borrow::Cow;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -26,12 +28,17 @@ pub struct AssetManifest {
     pub wasm: Option<String>,
     /// URL of the stylesheet.
     pub css: Option<String>,
+    /// The port of cargo-leptos' live-reload socket, in development only: pages then carry
+    /// Leptos' reload script, and their policy lets it connect there.
+    pub live_reload_port: Option<u16>,
 }
 
 impl AssetManifest {
-    /// Finds the client's files among the embedded ones.
+    /// Finds the client's files among the embedded ones. Where a folder holds several builds
+    /// (a development build's plain names beside a release's hashed ones), the newest wins.
     pub fn discover(output_name: &str) -> AssetManifest {
         let mut manifest = AssetManifest::default();
+        let mut newest = [0u64; 3];
         for name in Site::iter() {
             let Some(file) = name.strip_prefix("pkg/") else {
                 continue;
@@ -39,13 +46,21 @@ impl AssetManifest {
             if !file.starts_with(output_name) || file.ends_with(".br") || file.ends_with(".gz") {
                 continue;
             }
-            let url = Some(format!("/{name}"));
-            if file.ends_with(".js") && !file.contains("snippets") {
-                manifest.js = url;
+            let (slot, kind) = if file.ends_with(".js") && !file.contains("snippets") {
+                (&mut manifest.js, 0)
             } else if file.ends_with(".wasm") {
-                manifest.wasm = url;
+                (&mut manifest.wasm, 1)
             } else if file.ends_with(".css") {
-                manifest.css = url;
+                (&mut manifest.css, 2)
+            } else {
+                continue;
+            };
+            let modified = Site::get(&name)
+                .and_then(|file| file.metadata.last_modified())
+                .unwrap_or(0);
+            if slot.is_none() || modified >= newest[kind] {
+                *slot = Some(format!("/{name}"));
+                newest[kind] = modified;
             }
         }
         manifest
@@ -144,7 +159,13 @@ fn serve(name: &str, request_headers: &HeaderMap, cache_control: &'static str) -
             break;
         }
     }
-    Some((headers, Body::from(body.into_owned())).into_response())
+    // The release binary's files are `'static`: share them, never copy them per response (300
+    // slow readers of the `.wasm` once held 429 MiB of copies).
+    let body = match body {
+        Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+        Cow::Owned(bytes) => Bytes::from(bytes),
+    };
+    Some((headers, Body::from(body)).into_response())
 }
 
 /// `GET /pkg/{*path}`.

@@ -6,19 +6,19 @@
 //! token, or it is sent back to its page with `?error=bad-csrf-token`. Requests made by scripts
 //! (`fetch` from our page, curl) are covered by the `Origin` check and need no token.
 
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::Key;
 use hmac::{Hmac, Mac};
-use http::{Method, header};
+use http::Method;
 use sha2::Sha256;
 
+use super::problem::read_body;
 use super::router::BODY_LIMIT;
 use super::server_fns::{back_location, is_form_navigation, with_error};
 use crate::error::AppError;
-use crate::i18n::Message;
 use crate::server::session::{Session, UserId};
 use crate::server::state::AppState;
 
@@ -49,24 +49,17 @@ fn same(given: &str, expected: &str) -> bool {
             == 0
 }
 
-fn is_form_body(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"))
-}
-
 /// Middleware: a form navigation to a server function must carry the caller's token.
 pub async fn check_form_tokens(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    // Whatever the body's declared type: a cross-site form can send `text/plain` or
+    // `multipart/form-data`, and the server functions read a body whatever it says it is.
     let guarded = request.method() == Method::POST
         && request.uri().path().starts_with("/api/fn/")
-        && is_form_navigation(request.headers())
-        && is_form_body(&request);
+        && is_form_navigation(request.headers());
     if !guarded {
         return next.run(request).await;
     }
@@ -75,14 +68,9 @@ pub async fn check_form_tokens(
     };
     let back = back_location(request.headers());
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
-        return AppError::new(
-            413,
-            "body-too-large",
-            "content-too-large",
-            Message::new("problem-body-too-large"),
-        )
-        .into_response();
+    let bytes = match read_body(body, BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(error) => return error.into_response(),
     };
     let expected = token(&state.session.key, &session.user);
     let valid = form_urlencoded::parse(&bytes)

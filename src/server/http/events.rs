@@ -9,12 +9,13 @@ use http::{HeaderMap, HeaderValue, header};
 use serde::Deserialize;
 
 use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
 
 use super::abuse::ClientAddress;
 use super::extract::{Caller, QueryParams, room_slug};
 use crate::error::AppError;
 use crate::i18n::Message;
-use crate::server::live::stream::{Snapshot, StreamStart, event_stream};
+use crate::server::live::stream::{Snapshot, StreamStart, event_stream, until_ok};
 use crate::server::state::AppState;
 
 /// How long a browser waits before reconnecting a dropped stream.
@@ -60,7 +61,17 @@ pub async fn events(
 ) -> Result<Response, AppError> {
     let slug = room_slug(&slug)?;
     let last_event_id = last_event_id(&headers, &query)?;
-    if !state.rooms.exists(&slug).await? {
+    // A busy pool or a locked database is waited out (the client sees its stream open late),
+    // never a 500: only a room that is not there ends the request.
+    let never = CancellationToken::new();
+    let Some(exists) = until_ok("event stream open", [&state.shutdown, &never], || {
+        state.rooms.exists(&slug)
+    })
+    .await
+    else {
+        return Err(AppError::unavailable(Message::new("problem-shutting-down")));
+    };
+    if !exists {
         return Err(AppError::not_found(
             "room-not-found",
             Message::new("problem-room-not-found").arg("room", &slug),
@@ -76,13 +87,16 @@ pub async fn events(
     let rooms = state.rooms.clone();
     let user = session.user.clone();
     let snapshot_slug = slug.clone();
-    let snapshot: Snapshot = Box::pin(async move {
-        let room = rooms
-            .room_state(&snapshot_slug, &user)
-            .await
-            .map_err(|error| error.to_string())?;
-        let json = serde_json::to_string(&room).map_err(|error| error.to_string())?;
-        Ok((room.version, json))
+    let snapshot: Snapshot = Box::new(move || {
+        let (rooms, user, slug) = (rooms.clone(), user.clone(), snapshot_slug.clone());
+        Box::pin(async move {
+            let room = rooms
+                .room_state(&slug, &user)
+                .await
+                .map_err(|error| error.to_string())?;
+            let json = serde_json::to_string(&room).map_err(|error| error.to_string())?;
+            Ok((room.version, json))
+        })
     });
     let stream = event_stream(
         state.rooms.hub().clone(),

@@ -2,9 +2,11 @@
 //! response again and changes nothing; the same key with another request gets 422.
 //!
 //! The key is claimed (in its own small transaction) before the request runs and its response
-//! kept after. A key whose first request has not finished — still running, or cut off by a crash
-//! between the change and the keeping of its response — answers 409 and is never run twice: a
-//! retried click can be late, but never doubles a word.
+//! kept after. A key whose first request has not finished answers 409 and is never run twice: a
+//! retried click can be late, but never doubles a word. The change a request makes marks its key
+//! in the change's own transaction, so a key cut off by a crash is settled at the next start
+//! (`store::settle_keys_in_flight`): answered "stored" if its change committed, released for a
+//! fresh try if not. No retry stays 409.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -13,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use sha2::{Digest, Sha256};
 
+use super::problem::read_body;
 use super::router::BODY_LIMIT;
 use crate::error::AppError;
 use crate::i18n::Message;
@@ -114,30 +117,21 @@ async fn run_once(
         .map(|session| session.user.to_string())
         .ok_or_else(|| AppError::internal().into_response())?;
     let (parts, body) = request.into_parts();
-    let body = to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-        AppError::new(
-            413,
-            "body-too-large",
-            "content-too-large",
-            Message::new("problem-body-too-large"),
-        )
-        .into_response()
-    })?;
+    let body = read_body(body, BODY_LIMIT)
+        .await
+        .map_err(IntoResponse::into_response)?;
     let hash = fingerprint(&parts, &body);
     let (now, cutoff) = timestamps();
     let store = state.rooms.store();
-    let claimed = async {
-        let mut writer = store.writer().await?;
-        let mut tx = writer.begin().await?;
-        let claimed = store::claim_key(&mut tx, &user, &key, &hash, &now, &cutoff).await?;
-        tx.commit().await?;
-        Ok::<_, store::StoreError>(claimed)
-    }
-    .await
-    .map_err(|error| {
-        tracing::error!(%error, "idempotency key store");
-        AppError::internal().into_response()
-    })?;
+    let claimed = store
+        .write(async |conn: &mut store::Conn| {
+            store::claim_key(conn, &user, &key, &hash, &now, &cutoff).await
+        })
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "idempotency key store");
+            AppError::internal().into_response()
+        })?;
 
     match claimed {
         KeyUse::Fresh => {}
@@ -164,36 +158,42 @@ async fn run_once(
         }
     }
 
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    // The change the request makes marks the key in its own transaction, so that a crash
+    // before the response is kept leaves a record of whether it committed.
+    let claim = store::ClaimedKey {
+        user_id: user.clone(),
+        key: key.clone(),
+    };
+    let response = store::REQUEST_KEY
+        .scope(
+            claim,
+            next.run(Request::from_parts(parts, Body::from(body))),
+        )
+        .await;
     let (response_parts, response_body) = response.into_parts();
     let response_body = to_bytes(response_body, 1024 * 1024)
         .await
         .unwrap_or_default();
     let status = response_parts.status;
-    let outcome = async {
-        let mut writer = store.writer().await?;
-        let mut tx = writer.begin().await?;
-        // A failure of ours, or "too many requests": the same key may be tried again.
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            store::release_key(&mut tx, &user, &key).await?;
-        } else {
-            let stored = StoredResponse {
-                status: status.as_u16(),
-                headers: KEPT_HEADERS
-                    .iter()
-                    .filter_map(|name| {
-                        let value = response_parts.headers.get(name)?.to_str().ok()?;
-                        Some((name.as_str().to_owned(), value.to_owned()))
-                    })
-                    .collect(),
-                body: response_body.to_vec(),
-            };
-            store::complete_key(&mut tx, &user, &key, &stored).await?;
-        }
-        tx.commit().await?;
-        Ok::<_, store::StoreError>(())
-    }
-    .await;
+    // A failure of ours, or "too many requests": the same key may be tried again.
+    let release = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+    let stored = (!release).then(|| StoredResponse {
+        status: status.as_u16(),
+        headers: KEPT_HEADERS
+            .iter()
+            .filter_map(|name| {
+                let value = response_parts.headers.get(name)?.to_str().ok()?;
+                Some((name.as_str().to_owned(), value.to_owned()))
+            })
+            .collect(),
+        body: response_body.to_vec(),
+    });
+    let outcome = store
+        .write(async |conn: &mut store::Conn| match &stored {
+            None => store::release_key(conn, &user, &key).await,
+            Some(stored) => store::complete_key(conn, &user, &key, stored).await,
+        })
+        .await;
     if let Err(error) = outcome {
         tracing::error!(%error, %key, "could not keep the response of an idempotent request");
     }

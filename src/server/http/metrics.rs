@@ -4,10 +4,12 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, header};
+use http::{HeaderValue, StatusCode, header};
 
 use crate::server::state::AppState;
 
@@ -17,6 +19,8 @@ pub struct HttpMetrics {
     started: Instant,
     /// Index 0 for 1xx … 4 for 5xx.
     responses: [AtomicU64; 5],
+    /// Handlers that panicked (each answered 500).
+    panics: AtomicU64,
 }
 
 impl Default for HttpMetrics {
@@ -24,6 +28,7 @@ impl Default for HttpMetrics {
         HttpMetrics {
             started: Instant::now(),
             responses: Default::default(),
+            panics: AtomicU64::new(0),
         }
     }
 }
@@ -32,6 +37,75 @@ impl HttpMetrics {
     fn record(&self, status: u16) {
         let class = usize::from(status / 100).clamp(1, 5) - 1;
         self.responses[class].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn record_panic(&self) {
+        self.panics.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn panics(&self) -> u64 {
+        self.panics.load(Ordering::Relaxed)
+    }
+
+    /// The exposition, with the live hub's figures given.
+    pub fn render(&self, published: u64, streams: u64) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP frase_http_responses_total HTTP responses sent, by status class."
+        );
+        let _ = writeln!(out, "# TYPE frase_http_responses_total counter");
+        for (index, count) in self.responses.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "frase_http_responses_total{{class=\"{}xx\"}} {}",
+                index + 1,
+                count.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP frase_handler_panics_total Request handlers that panicked (answered 500)."
+        );
+        let _ = writeln!(out, "# TYPE frase_handler_panics_total counter");
+        let _ = writeln!(out, "frase_handler_panics_total {}", self.panics());
+        let _ = writeln!(
+            out,
+            "# HELP frase_page_renders_stalled_total Page renders that stalled and were started again."
+        );
+        let _ = writeln!(out, "# TYPE frase_page_renders_stalled_total counter");
+        let _ = writeln!(
+            out,
+            "frase_page_renders_stalled_total {}",
+            super::render_watchdog::STALLED_RENDERS.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP frase_changes_published_total Room changes sent to live streams."
+        );
+        let _ = writeln!(out, "# TYPE frase_changes_published_total counter");
+        let _ = writeln!(out, "frase_changes_published_total {published}");
+        let _ = writeln!(out, "# HELP frase_event_streams Open live event streams.");
+        let _ = writeln!(out, "# TYPE frase_event_streams gauge");
+        let _ = writeln!(out, "frase_event_streams {streams}");
+        let _ = writeln!(
+            out,
+            "# HELP frase_uptime_seconds Seconds since the server started."
+        );
+        let _ = writeln!(out, "# TYPE frase_uptime_seconds gauge");
+        let _ = writeln!(
+            out,
+            "frase_uptime_seconds {}",
+            self.started.elapsed().as_secs()
+        );
+        let _ = writeln!(out, "# HELP frase_build_info The running version.");
+        let _ = writeln!(out, "# TYPE frase_build_info gauge");
+        let _ = writeln!(
+            out,
+            "frase_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
+        out
     }
 }
 
@@ -46,48 +120,36 @@ pub async fn count_responses(
     response
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    let hub = state.rooms.hub();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP frase_http_responses_total HTTP responses sent, by status class."
-    );
-    let _ = writeln!(out, "# TYPE frase_http_responses_total counter");
-    for (index, count) in state.metrics.responses.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "frase_http_responses_total{{class=\"{}xx\"}} {}",
-            index + 1,
-            count.load(Ordering::Relaxed)
-        );
+/// `GET /metrics`: to loopback only, unless `--metrics-public` (others get 404, as if there
+/// were nothing here).
+pub async fn metrics(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    if !state.metrics_public && !peer.ip().to_canonical().is_loopback() {
+        return StatusCode::NOT_FOUND.into_response();
     }
+    let hub = state.rooms.hub();
+    let mut out = state.metrics.render(hub.published(), hub.total_online());
+    let commits = state.rooms.store().commit_stats();
     let _ = writeln!(
         out,
-        "# HELP frase_changes_published_total Room changes sent to live streams."
+        "# HELP frase_store_changes_total Changes made durable on the writer."
     );
-    let _ = writeln!(out, "# TYPE frase_changes_published_total counter");
-    let _ = writeln!(out, "frase_changes_published_total {}", hub.published());
-    let _ = writeln!(out, "# HELP frase_event_streams Open live event streams.");
-    let _ = writeln!(out, "# TYPE frase_event_streams gauge");
-    let _ = writeln!(out, "frase_event_streams {}", hub.total_online());
+    let _ = writeln!(out, "# TYPE frase_store_changes_total counter");
+    let _ = writeln!(out, "frase_store_changes_total {}", commits.changes);
     let _ = writeln!(
         out,
-        "# HELP frase_uptime_seconds Seconds since the server started."
+        "# HELP frase_store_commits_total Commits on the writer (changes that arrive together share one: group commit)."
     );
-    let _ = writeln!(out, "# TYPE frase_uptime_seconds gauge");
+    let _ = writeln!(out, "# TYPE frase_store_commits_total counter");
+    let _ = writeln!(out, "frase_store_commits_total {}", commits.commits);
     let _ = writeln!(
         out,
-        "frase_uptime_seconds {}",
-        state.metrics.started.elapsed().as_secs()
+        "# HELP frase_room_states_read_total Room states read from the database (the rest are served from memory)."
     );
-    let _ = writeln!(out, "# HELP frase_build_info The running version.");
-    let _ = writeln!(out, "# TYPE frase_build_info gauge");
-    let _ = writeln!(
-        out,
-        "frase_build_info{{version=\"{}\"}} 1",
-        env!("CARGO_PKG_VERSION")
-    );
+    let _ = writeln!(out, "# TYPE frase_room_states_read_total counter");
+    let _ = writeln!(out, "frase_room_states_read_total {}", hub.states_read());
     let mut response = out.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

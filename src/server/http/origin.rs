@@ -2,16 +2,23 @@
 //! naming another site is refused with 403 before it reaches any handler, for the JSON API,
 //! server functions and forms alike. Requests without `Origin` (scripts, curl) pass: browsers
 //! always send it on cross-site writes. The origins configured for CORS pass too.
+//!
+//! The same site is the same scheme, host and port. The scheme is the one this server speaks,
+//! or, for a request relayed by a proxy on this machine (a loopback peer), the one its
+//! `X-Forwarded-Proto` says the browser used.
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::{HOST, ORIGIN};
 use http::{HeaderMap, Method, Uri};
 
-use super::cors::CorsOrigins;
+use super::security::Transport;
 use crate::error::AppError;
 use crate::i18n::Message;
+use crate::server::state::AppState;
 
 fn changes_state(method: &Method) -> bool {
     !matches!(
@@ -28,12 +35,34 @@ fn request_authority<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&'a str
         .or_else(|| uri.authority().map(|authority| authority.as_str()))
 }
 
-/// Whether `origin` (`scheme://host[:port]`) names the site at `authority`.
-fn same_site(origin: &str, authority: &str) -> bool {
+/// The scheme the browser used for this request: see the module documentation.
+fn request_scheme(request: &Request, transport: Transport) -> &'static str {
+    let from_local_proxy = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| peer.ip().to_canonical().is_loopback());
+    let forwarded = request
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.trim().to_ascii_lowercase());
+    match (from_local_proxy, forwarded.as_deref(), transport) {
+        (true, Some("https"), _) => "https",
+        (true, Some("http"), _) => "http",
+        (_, _, Transport::Https) => "https",
+        (_, _, Transport::Http) => "http",
+    }
+}
+
+/// Whether `origin` (`scheme://host[:port]`) names the site at `scheme://authority`.
+fn same_site(origin: &str, site_scheme: &str, authority: &str) -> bool {
     let Some((scheme, rest)) = origin.split_once("://") else {
         return false;
     };
-    let default_port = match scheme {
+    if !scheme.eq_ignore_ascii_case(site_scheme) {
+        return false;
+    }
+    let default_port = match site_scheme {
         "http" => "80",
         "https" => "443",
         _ => return false,
@@ -56,7 +85,7 @@ fn same_site(origin: &str, authority: &str) -> bool {
 
 /// Middleware: see the module documentation.
 pub async fn refuse_cross_site(
-    State(cors): State<CorsOrigins>,
+    State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -64,9 +93,10 @@ pub async fn refuse_cross_site(
         && let Some(origin) = request.headers().get(ORIGIN)
     {
         let origin = origin.to_str().unwrap_or("null");
+        let scheme = request_scheme(&request, state.transport);
         let same = request_authority(request.headers(), request.uri())
-            .is_some_and(|authority| same_site(origin, authority));
-        if !same && !cors.allows(origin) {
+            .is_some_and(|authority| same_site(origin, scheme, authority));
+        if !same && !state.cors.allows(origin) {
             return AppError::new(
                 403,
                 "cross-site",
@@ -85,15 +115,64 @@ mod tests {
 
     #[test]
     fn origins_are_compared_with_default_ports() {
-        assert!(same_site("http://localhost:3000", "localhost:3000"));
-        assert!(same_site("http://Example.org", "example.org:80"));
-        assert!(same_site("https://example.org", "example.org:443"));
-        assert!(same_site("http://[::1]:3000", "[::1]:3000"));
-        assert!(!same_site("http://evil.example:3000", "localhost:3000"));
-        assert!(!same_site("http://localhost:3001", "localhost:3000"));
-        assert!(!same_site("https://example.org", "example.org:80"));
-        assert!(!same_site("null", "localhost:3000"));
-        assert!(!same_site("file://x", "x"));
+        assert!(same_site("http://localhost:3000", "http", "localhost:3000"));
+        assert!(same_site("http://Example.org", "http", "example.org:80"));
+        assert!(same_site("https://example.org", "https", "example.org:443"));
+        assert!(same_site("https://example.org", "https", "example.org"));
+        assert!(same_site("http://[::1]:3000", "http", "[::1]:3000"));
+        assert!(!same_site(
+            "http://evil.example:3000",
+            "http",
+            "localhost:3000"
+        ));
+        assert!(!same_site(
+            "http://localhost:3001",
+            "http",
+            "localhost:3000"
+        ));
+        assert!(!same_site("https://example.org", "http", "example.org:80"));
+        assert!(!same_site("null", "http", "localhost:3000"));
+        assert!(!same_site("file://x", "http", "x"));
+        // The scheme counts even where the port is given (issue 17).
+        assert!(!same_site(
+            "https://localhost:3000",
+            "http",
+            "localhost:3000"
+        ));
+        assert!(!same_site(
+            "http://localhost:3443",
+            "https",
+            "localhost:3443"
+        ));
+    }
+
+    #[test]
+    fn only_a_proxy_on_this_machine_may_name_the_scheme() {
+        let request = |peer: &str, forwarded: Option<&str>| {
+            let mut request = Request::new(axum::body::Body::empty());
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+            if let Some(forwarded) = forwarded {
+                request
+                    .headers_mut()
+                    .insert("x-forwarded-proto", forwarded.parse().unwrap());
+            }
+            request
+        };
+        let scheme =
+            |peer, forwarded, transport| request_scheme(&request(peer, forwarded), transport);
+        assert_eq!(
+            scheme("127.0.0.1:9", Some("https"), Transport::Http),
+            "https"
+        );
+        assert_eq!(scheme("[::1]:9", Some("HTTPS"), Transport::Http), "https");
+        assert_eq!(scheme("10.0.0.9:9", Some("https"), Transport::Http), "http");
+        assert_eq!(scheme("127.0.0.1:9", None, Transport::Https), "https");
+        assert_eq!(
+            scheme("127.0.0.1:9", Some("gopher"), Transport::Http),
+            "http"
+        );
     }
 
     #[test]

@@ -36,6 +36,25 @@ impl IntoResponse for AppError {
     }
 }
 
+/// Reads a whole request body of at most `limit` bytes: 413 when it is longer, 400 when it
+/// cannot be read (the client went away, or was too slow to send it).
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::Bytes, AppError> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let too_large = std::error::Error::source(&error)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            problem_for_status(StatusCode::PAYLOAD_TOO_LARGE, "")
+        } else {
+            AppError::new(
+                400,
+                "body-unreadable",
+                "bad-request",
+                Message::new("problem-bad-request"),
+            )
+        }
+    })
+}
+
 /// The problem a bare error status stands for.
 fn problem_for_status(status: StatusCode, path: &str) -> AppError {
     match status {

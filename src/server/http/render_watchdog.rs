@@ -15,6 +15,10 @@ use http::Method;
 use crate::error::AppError;
 use crate::i18n::Message;
 
+/// Renders that stalled since start (each was started again), for `/metrics`: whether the
+/// watchdog still catches anything.
+pub static STALLED_RENDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// How long a page may take to render before it is started again.
 pub const RENDER_LIMIT: Duration = Duration::from_secs(5);
 
@@ -43,6 +47,7 @@ async fn retry_stalled(request: Request, next: Next, limit: Duration) -> Respons
     if let Ok(response) = tokio::time::timeout(limit, next.clone().run(first)).await {
         return response;
     }
+    STALLED_RENDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     tracing::warn!(path = %parts.uri.path(), "a page render stalled; rendering it again");
     let second = Request::from_parts(parts, Body::empty());
     match tokio::time::timeout(limit, next.run(second)).await {

@@ -18,7 +18,7 @@ use super::extract::QueryParams;
 use super::server_fns::app_context;
 use super::{
     abuse, assets, csrf, events, idempotency, json_api, locale, methods, metrics, openapi, origin,
-    problem, render_watchdog, security, server_fns, validators,
+    panics, problem, render_watchdog, security, server_fns, validators,
 };
 use crate::app::{App, shell};
 use crate::domain::RoomSlug;
@@ -103,11 +103,13 @@ pub fn router(state: AppState) -> Router {
             csrf::check_form_tokens,
         ))
         .layer(middleware::from_fn_with_state(
-            state.cors.clone(),
+            state.clone(),
             origin::refuse_cross_site,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(problem::problem_responses))
+        // Inside the counter (its 500 is counted) and the locale (its problem is translated).
+        .layer(panics::catch_panics(state.metrics.clone()))
         .layer(middleware::from_fn_with_state(
             Arc::new(methods::AllowTable::new()),
             methods::method_semantics,

@@ -38,6 +38,29 @@ pub fn page_policy(nonce: &str) -> String {
     format!("script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; {POLICY_REST}")
 }
 
+/// The policy of a development page (`make dev`): the page's, plus a WebSocket to cargo-leptos'
+/// live-reload port on the host the page was loaded from (`host` is the request's `Host`), and
+/// nothing else.
+pub fn development_page_policy(nonce: &str, host: Option<&str>, reload_port: u16) -> String {
+    let hostname = host
+        .map(|host| match host.rsplit_once(':') {
+            // `[::1]:3000` or `name:3000`; a bare IPv6 literal keeps its brackets.
+            Some((name, port)) if !port.contains(']') => name,
+            _ => host,
+        })
+        .filter(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b))
+        })
+        .unwrap_or("localhost");
+    page_policy(nonce).replace(
+        "connect-src 'self'",
+        &format!("connect-src 'self' ws://{hostname}:{reload_port} wss://{hostname}:{reload_port}"),
+    )
+}
+
 const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
 
 /// Middleware: the headers every response carries. A page has set its own
@@ -87,5 +110,26 @@ mod tests {
             assert!(policy.contains("frame-ancestors 'none'"));
         }
         assert!(page_policy("abc").contains("'nonce-abc'"));
+    }
+
+    #[test]
+    fn a_development_page_may_reach_the_reload_socket_only() {
+        let policy = development_page_policy("abc", Some("192.168.1.5:3000"), 3001);
+        assert!(
+            policy.contains(
+                "connect-src 'self' ws://192.168.1.5:3001 wss://192.168.1.5:3001; font-src"
+            )
+        );
+        assert_eq!(
+            policy.replace(" ws://192.168.1.5:3001 wss://192.168.1.5:3001", ""),
+            page_policy("abc")
+        );
+        assert!(development_page_policy("n", Some("[::1]:3000"), 3001).contains("ws://[::1]:3001"));
+        assert!(development_page_policy("n", Some("[::1]"), 3001).contains("ws://[::1]:3001"));
+        // A Host that could smuggle a source list in is not used.
+        assert!(
+            development_page_policy("n", Some("a.com *; script-src *"), 3001)
+                .contains("ws://localhost:3001 ")
+        );
     }
 }

@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
+use super::problem::read_body;
+use super::router::BODY_LIMIT;
 use crate::error::AppError;
 use crate::server::state::AppState;
 
@@ -35,7 +37,7 @@ pub(crate) fn is_form_navigation(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.contains("text/html"))
+        .is_some_and(|value| value.to_ascii_lowercase().contains("text/html"))
 }
 
 /// Where to send a form post back to: the path of its `Referer` on this site, without an old
@@ -90,6 +92,13 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         .unwrap_or_default();
     let form_navigation = is_form_navigation(request.headers());
     let back = back_location(request.headers());
+    // Read here, so that a body over the limit is a 413 (Leptos would answer 400).
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body, BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(error) => return error.localized(locale).into_response(),
+    };
+    let request = Request::from_parts(parts, Body::from(body));
     let response = leptos_axum::handle_server_fns_with_context(app_context(&state), request)
         .await
         .into_response();

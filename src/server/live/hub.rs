@@ -10,24 +10,34 @@
 //! - A subscriber that falls more than [`ROOM_BACKLOG`] frames behind is not buffered without
 //!   bound: its receiver reports `Lagged`, and its stream refills the gap from the change log
 //!   (`live::stream`), so a slow phone costs memory for nobody else.
-//! - Presence (the online count) goes through a `watch` channel: a burst of joins wakes each
-//!   subscriber for the latest count only, not once per join.
+//! - Presence (the online count) goes through a `watch` channel, and is coalesced: a join or a
+//!   leave only changes a counter, and the room's count is sent at most once per
+//!   [`PRESENCE_INTERVAL`], so 10,000 joins do not wake 10,000 streams 10,000 times. A new
+//!   stream's first presence frame is counted fresh, itself included.
+//! - A room's state (what `GET` and a stream's snapshot serve) is kept here once read, with its
+//!   version: it is served from memory while no later change has been published, and read again
+//!   from the database once, by one request, when one has ([`Hub::shared_state`]).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::sse;
-use crate::model::{EventKind, Presence};
+use crate::model::{EventKind, Presence, RoomState};
 use crate::server::store::ChangeRow;
 
 /// Frames a room keeps for subscribers that are behind. A subscriber further behind than this
 /// loses the frames from its channel (and gets them again from the change log).
 pub const ROOM_BACKLOG: usize = 1024;
+
+/// A room's online count reaches its streams at most this often.
+pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// One encoded change event.
 #[derive(Debug, Clone)]
@@ -37,12 +47,38 @@ pub struct Frame {
     pub bytes: Bytes,
 }
 
+/// A room's state as everyone sees it (`host: false`), at its version: what `GET` of the room
+/// and a stream's snapshot serve, with the host flag set per caller.
+#[derive(Debug, Clone)]
+pub struct SharedState {
+    pub host_id: Option<String>,
+    pub state: Arc<RoomState>,
+}
+
+impl SharedState {
+    /// The state as `caller` sees it.
+    pub fn for_caller(&self, caller: &str) -> RoomState {
+        let mut state = RoomState::clone(&self.state);
+        state.host = self.host_id.as_deref() == Some(caller);
+        state
+    }
+}
+
 /// The fan-out of every room with at least one subscriber or one change since start.
 #[derive(Debug, Default)]
 pub struct Hub {
     rooms: Mutex<HashMap<String, Arc<RoomChannel>>>,
     /// Changes published since start (for `/metrics`).
     published: AtomicU64,
+    /// One read of a room's state at a time per room: the requests that find it out of date
+    /// together wait for that one read.
+    state_reads: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Room states read from the database since start (for `/metrics`, and to see the memory
+    /// serve the rest).
+    states_read: AtomicU64,
+    /// Rooms deleted and kept states forgotten since start: a state read that overlaps either
+    /// is not kept.
+    invalidations: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -52,8 +88,16 @@ struct RoomChannel {
     online: AtomicU64,
     /// The current `presence` frame.
     presence: watch::Sender<Bytes>,
+    /// A presence frame is due: the count changed since the last one was sent.
+    presence_due: AtomicBool,
     /// Cancelled when the room is deleted: its streams end.
     closed: CancellationToken,
+    /// The last version published in this process (-1: none yet).
+    latest: AtomicI64,
+    /// The room's state as last read, if any.
+    state: Mutex<Option<SharedState>>,
+    /// Used (read, published to, subscribed to) since the last sweep of idle rooms.
+    used: AtomicBool,
     /// The users with a stream open on this room, and how many each has: the players present
     /// when a `turns` round starts.
     present: Mutex<HashMap<String, u32>>,
@@ -81,18 +125,38 @@ impl Hub {
             .rooms
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        rooms
+        let channel = rooms
             .entry(slug.to_owned())
             .or_insert_with(|| {
                 Arc::new(RoomChannel {
                     frames: broadcast::channel(ROOM_BACKLOG).0,
                     online: AtomicU64::new(0),
                     presence: watch::channel(presence_frame(0)).0,
+                    presence_due: AtomicBool::new(false),
                     closed: CancellationToken::new(),
+                    latest: AtomicI64::new(-1),
+                    state: Mutex::new(None),
+                    used: AtomicBool::new(true),
                     present: Mutex::new(HashMap::new()),
                 })
             })
-            .clone()
+            .clone();
+        channel.used.store(true, Ordering::Relaxed);
+        channel
+    }
+
+    /// Lets go of the rooms nobody has used since the last sweep: no stream open, nothing
+    /// published or read. Their state is read again from the database when someone next asks.
+    /// Returns how many rooms stay in memory.
+    pub fn forget_idle_rooms(&self) -> usize {
+        let mut rooms = lock(&self.rooms);
+        rooms.retain(|_, channel| {
+            // Held only by the map: no stream, no publication or read in progress.
+            let unheld = Arc::strong_count(channel) == 1;
+            let used = channel.used.swap(false, Ordering::Relaxed);
+            !(unheld && !used && channel.online.load(Ordering::SeqCst) == 0)
+        });
+        rooms.len()
     }
 
     /// Opens a subscription to a room's frames. Subscribe before reading the room's state, so
@@ -108,8 +172,8 @@ impl Hub {
             *lock(&channel.present).entry(user.to_owned()).or_default() += 1;
         }
         let frames = channel.frames.subscribe();
-        let online = channel.online.fetch_add(1, Ordering::SeqCst) + 1;
-        channel.presence.send_replace(presence_frame(online));
+        channel.online.fetch_add(1, Ordering::SeqCst);
+        channel.presence_changed();
         Subscription {
             frames,
             presence: channel.presence.subscribe(),
@@ -126,8 +190,10 @@ impl Hub {
             version: change.version,
             bytes: sse::event(change.kind, Some(change.version), &change.data),
         };
+        let channel = self.channel(slug);
+        channel.latest.fetch_max(change.version, Ordering::SeqCst);
         // No subscriber is not an error: nobody is watching this room right now.
-        let _ = self.channel(slug).frames.send(frame);
+        let _ = channel.frames.send(frame);
         self.published.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -136,8 +202,79 @@ impl Hub {
         self.published.load(Ordering::Relaxed)
     }
 
+    /// The room's state from memory when no change has been published since it was read;
+    /// otherwise `read` reads it from the database (one read per room at a time: whoever else
+    /// needs it meanwhile waits for that read), and it is kept.
+    pub async fn shared_state<E, F, Fut>(&self, slug: &str, read: F) -> Result<SharedState, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<SharedState, E>>,
+    {
+        if let Some(state) = self.current_state(slug) {
+            return Ok(state);
+        }
+        let gate = lock(&self.state_reads)
+            .entry(slug.to_owned())
+            .or_default()
+            .clone();
+        let result = async {
+            let _turn = gate.lock().await;
+            if let Some(state) = self.current_state(slug) {
+                return Ok(state);
+            }
+            let invalidations = self.invalidations.load(Ordering::SeqCst);
+            let state = read().await?;
+            self.states_read.fetch_add(1, Ordering::Relaxed);
+            // A room deleted (or a state forgotten) while it was read must not come back.
+            if self.invalidations.load(Ordering::SeqCst) == invalidations {
+                let channel = self.channel(slug);
+                let mut kept = lock(&channel.state);
+                if kept
+                    .as_ref()
+                    .is_none_or(|kept| kept.state.version <= state.state.version)
+                {
+                    *kept = Some(state.clone());
+                }
+            }
+            Ok(state)
+        }
+        .await;
+        let mut reads = lock(&self.state_reads);
+        // Ours and the map's: nobody else is waiting on this room's gate.
+        if Arc::strong_count(&gate) == 2 {
+            reads.remove(slug);
+        }
+        result
+    }
+
+    /// The kept state of a room, if no change was published after it.
+    fn current_state(&self, slug: &str) -> Option<SharedState> {
+        let channel = lock(&self.rooms).get(slug).cloned()?;
+        channel.used.store(true, Ordering::Relaxed);
+        let kept = lock(&channel.state);
+        kept.as_ref()
+            .filter(|kept| kept.state.version >= channel.latest.load(Ordering::SeqCst))
+            .cloned()
+    }
+
+    /// Forgets every kept room state (a change that shows in every room, like a new display
+    /// name on its author's words).
+    pub fn forget_states(&self) {
+        self.invalidations.fetch_add(1, Ordering::SeqCst);
+        let channels: Vec<_> = lock(&self.rooms).values().cloned().collect();
+        for channel in channels {
+            *lock(&channel.state) = None;
+        }
+    }
+
+    /// Room states read from the database since start.
+    pub fn states_read(&self) -> u64 {
+        self.states_read.load(Ordering::Relaxed)
+    }
+
     /// Ends every stream of a deleted room and forgets it.
     pub fn close_room(&self, slug: &str) {
+        self.invalidations.fetch_add(1, Ordering::SeqCst);
         let removed = self
             .rooms
             .lock()
@@ -154,6 +291,12 @@ impl Hub {
         channel.map_or_else(Vec::new, |channel| {
             lock(&channel.present).keys().cloned().collect()
         })
+    }
+
+    /// Whether `user` has a stream open on the room.
+    pub fn is_present(&self, slug: &str, user: &str) -> bool {
+        let channel = lock(&self.rooms).get(slug).cloned();
+        channel.is_some_and(|channel| lock(&channel.present).contains_key(user))
     }
 
     /// Streams open on a room in this process.
@@ -191,12 +334,48 @@ impl Drop for Subscription {
                 }
             }
         }
-        let online = self
-            .channel
-            .online
-            .fetch_sub(1, Ordering::SeqCst)
-            .saturating_sub(1);
-        self.channel.presence.send_replace(presence_frame(online));
+        self.channel.online.fetch_sub(1, Ordering::SeqCst);
+        self.channel.presence_changed();
+    }
+}
+
+impl Subscription {
+    /// The room's presence frame as of now (the watch channel's may be up to
+    /// [`PRESENCE_INTERVAL`] old): what a new stream starts with.
+    pub fn current_presence(&self) -> Bytes {
+        presence_frame(self.channel.online.load(Ordering::SeqCst))
+    }
+}
+
+impl RoomChannel {
+    /// The online count changed: its frame goes out at the end of the current interval (one
+    /// timer per room, whatever the number of joins and leaves in it).
+    fn presence_changed(self: &Arc<Self>) {
+        if self.presence_due.swap(true, Ordering::SeqCst) {
+            return; // already due
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.send_presence();
+            return;
+        };
+        let channel = Arc::downgrade(self);
+        runtime.spawn(async move {
+            tokio::time::sleep(PRESENCE_INTERVAL).await;
+            if let Some(channel) = channel.upgrade() {
+                channel.send_presence();
+            }
+        });
+    }
+
+    fn send_presence(&self) {
+        self.presence_due.store(false, Ordering::SeqCst);
+        let online = self.online.load(Ordering::SeqCst);
+        self.presence.send_if_modified(|frame| {
+            let next = presence_frame(online);
+            let changed = *frame != next;
+            *frame = next;
+            changed
+        });
     }
 }
 
@@ -257,16 +436,134 @@ mod tests {
         assert_eq!(hub.online("gone"), 0);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn presence_counts_open_subscriptions() {
         let hub = Hub::new();
-        let a = hub.subscribe("main");
+        let mut a = hub.subscribe("main");
         let b = hub.subscribe("main");
         assert_eq!(hub.online("main"), 2);
-        assert!(String::from_utf8_lossy(&a.presence.borrow()).contains("\"online\":2"));
+        assert!(String::from_utf8_lossy(&b.current_presence()).contains("\"online\":2"));
+        a.presence.changed().await.unwrap();
+        assert!(String::from_utf8_lossy(&a.presence.borrow_and_update()).contains("\"online\":2"));
         drop(b);
         assert_eq!(hub.online("main"), 1);
-        assert!(String::from_utf8_lossy(&a.presence.borrow()).contains("\"online\":1"));
+        a.presence.changed().await.unwrap();
+        assert!(String::from_utf8_lossy(&a.presence.borrow_and_update()).contains("\"online\":1"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_joins_is_one_presence_frame() {
+        let hub = Hub::new();
+        let mut watcher = hub.subscribe("main");
+        tokio::time::sleep(PRESENCE_INTERVAL * 2).await;
+        watcher.presence.borrow_and_update();
+        let started = tokio::time::Instant::now();
+        let joined: Vec<_> = (0..10_000).map(|_| hub.subscribe("main")).collect();
+        watcher.presence.changed().await.unwrap();
+        assert_eq!(started.elapsed(), PRESENCE_INTERVAL);
+        assert!(
+            String::from_utf8_lossy(&watcher.presence.borrow_and_update())
+                .contains("\"online\":10001")
+        );
+        // Nothing more until the count changes again.
+        tokio::time::sleep(PRESENCE_INTERVAL * 4).await;
+        assert!(!watcher.presence.has_changed().unwrap());
+        drop(joined);
+        watcher.presence.changed().await.unwrap();
+        assert!(
+            String::from_utf8_lossy(&watcher.presence.borrow_and_update()).contains("\"online\":1")
+        );
+    }
+
+    fn state_at(version: i64) -> SharedState {
+        SharedState {
+            host_id: Some("host".into()),
+            state: Arc::new(RoomState {
+                slug: "main".into(),
+                title: "main".into(),
+                version,
+                host: false,
+                settings: Default::default(),
+                sentence: crate::model::SentenceView {
+                    id: 1,
+                    words: Vec::new(),
+                },
+                finished_sentences: 0,
+                turn: None,
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_state_is_read_once_and_again_only_after_a_change() {
+        let hub = Hub::new();
+        let reads = AtomicU64::new(0);
+        let version = AtomicI64::new(0);
+        let read = || async {
+            reads.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, ()>(state_at(version.load(Ordering::SeqCst)))
+        };
+        // Many at once: one read.
+        let states =
+            futures::future::join_all((0..50).map(|_| hub.shared_state("main", read))).await;
+        assert!(
+            states
+                .iter()
+                .all(|state| state.as_ref().unwrap().state.version == 0)
+        );
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        let host = hub.shared_state("main", read).await.unwrap();
+        assert!(host.for_caller("host").host);
+        assert!(!host.for_caller("guest").host);
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        // A change is published: the next one reads, once.
+        version.store(1, Ordering::SeqCst);
+        hub.publish("main", &change(1));
+        for _ in 0..3 {
+            assert_eq!(
+                hub.shared_state("main", read).await.unwrap().state.version,
+                1
+            );
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+        // Forgotten (a rename): read again.
+        hub.forget_states();
+        hub.shared_state("main", read).await.unwrap();
+        assert_eq!(reads.load(Ordering::SeqCst), 3);
+        // A room that is not there is not kept.
+        let missing = hub
+            .shared_state("gone", || async { Err::<SharedState, _>("no room") })
+            .await;
+        assert!(missing.is_err());
+        assert_eq!(hub.rooms.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_room_is_not_served_from_memory() {
+        let hub = Hub::new();
+        hub.shared_state("gone", || async { Ok::<_, ()>(state_at(0)) })
+            .await
+            .unwrap();
+        hub.close_room("gone");
+        let again = hub
+            .shared_state("gone", || async { Err::<SharedState, _>("no room") })
+            .await;
+        assert!(again.is_err());
+    }
+
+    #[tokio::test]
+    async fn rooms_nobody_uses_leave_memory() {
+        let hub = Hub::new();
+        hub.shared_state("idle", || async { Ok::<_, ()>(state_at(0)) })
+            .await
+            .unwrap();
+        let watched = hub.subscribe("watched");
+        assert_eq!(hub.forget_idle_rooms(), 2, "both were used since start");
+        assert_eq!(hub.forget_idle_rooms(), 1, "the idle one is gone");
+        assert_eq!(hub.online("watched"), 1);
+        drop(watched);
+        hub.forget_idle_rooms();
+        assert_eq!(hub.forget_idle_rooms(), 0);
     }
 
     #[tokio::test]

@@ -1,7 +1,13 @@
 //! One subscriber's event stream: where it starts (snapshot or replay after `Last-Event-ID`),
 //! then every live change exactly once and in version order, presence, and heartbeats.
+//!
+//! A stream never ends on a storage fault (a busy pool, a locked database): what it needed is
+//! tried again, waiting longer each time, and the stream keeps its place. It ends only when the
+//! server shuts down, the room is deleted, or the client leaves.
 
 use std::convert::Infallible;
+use std::fmt::Display;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +24,9 @@ use crate::server::store::{self, ChangeRow, Store, StoreError};
 
 /// How many changes one replay query reads.
 const REPLAY_PAGE: i64 = 500;
+/// The first wait after a storage fault; it doubles up to [`MOST_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+const MOST_BACKOFF: Duration = Duration::from_secs(2);
 
 /// How a stream begins.
 pub struct StreamStart {
@@ -32,9 +41,40 @@ pub struct StreamStart {
     pub heartbeat: Duration,
 }
 
-/// A room state snapshot, taken when the stream starts without a usable `Last-Event-ID`:
-/// (version, room state JSON). A future, so that it runs only after the stream has subscribed.
-pub type Snapshot = BoxFuture<'static, Result<(i64, String), String>>;
+/// Takes a room state snapshot, for a stream that starts without a usable `Last-Event-ID`:
+/// (version, room state JSON). Called only after the stream has subscribed, and again if it
+/// fails.
+pub type Snapshot =
+    Box<dyn Fn() -> BoxFuture<'static, Result<(i64, String), String>> + Send + Sync>;
+
+/// Runs `attempt` until it succeeds, waiting [`FIRST_BACKOFF`], then twice as long each time
+/// up to [`MOST_BACKOFF`]; `None` once one of `stops` is cancelled.
+pub async fn until_ok<T, E, F, Fut>(
+    what: &str,
+    stops: [&CancellationToken; 2],
+    mut attempt: F,
+) -> Option<T>
+where
+    E: Display,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let mut wait = FIRST_BACKOFF;
+    loop {
+        match attempt().await {
+            Ok(value) => return Some(value),
+            Err(error) => {
+                tracing::debug!(%error, "{what} failed; trying again in {wait:?}");
+                tokio::select! {
+                    () = stops[0].cancelled() => return None,
+                    () = stops[1].cancelled() => return None,
+                    () = tokio::time::sleep(wait) => {}
+                }
+                wait = (wait * 2).min(MOST_BACKOFF);
+            }
+        }
+    }
+}
 
 enum Begin {
     Replay { after: i64 },
@@ -71,7 +111,7 @@ async fn changes_after(
 }
 
 /// The event stream of one subscriber, as the body of a `text/event-stream` response. It ends
-/// when `shutdown` is cancelled, or on a storage error (the client then reconnects and resumes).
+/// when `shutdown` is cancelled, the room is deleted, or the body is dropped.
 pub fn event_stream(
     hub: Arc<Hub>,
     store: Store,
@@ -85,47 +125,40 @@ pub fn event_stream(
         let mut subscription = hub.subscribe_as(&slug, user.as_deref());
         yield Ok(sse::retry(retry.as_millis() as u64));
 
-        let mut last = match begin(&store, &slug, last_event_id).await {
-            Ok(Begin::Replay { after }) => after,
-            Ok(Begin::Snapshot) => match snapshot.await {
-                Ok((version, state)) => {
-                    yield Ok(sse::event(EventKind::Snapshot, Some(version), &state));
-                    version
-                }
-                Err(error) => {
-                    tracing::warn!(room = %slug, %error, "event stream: no snapshot");
+        let closed = subscription.closed.clone();
+        let stops = [&shutdown, &closed];
+        let Some(start) = until_ok("event stream start", stops, || begin(&store, &slug, last_event_id)).await else {
+            return;
+        };
+        let mut last = match start {
+            Begin::Replay { after } => after,
+            Begin::Snapshot => {
+                let Some((version, state)) = until_ok("event stream snapshot", stops, &snapshot).await else {
                     return;
-                }
-            },
-            Err(error) => {
-                tracing::warn!(room = %slug, %error, "event stream: cannot start");
-                return;
+                };
+                yield Ok(sse::event(EventKind::Snapshot, Some(version), &state));
+                version
             }
         };
         // Whatever was committed after `last` before we subscribed, or while we read the snapshot.
         let mut behind = true;
-        let presence = subscription.presence.borrow_and_update().clone();
-        yield Ok(presence);
+        subscription.presence.borrow_and_update();
+        yield Ok(subscription.current_presence());
 
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         loop {
             if behind {
                 // Refill from the change log, page by page, until we are level with it.
-                match changes_after(&store, &slug, last).await {
-                    Ok(changes) => {
-                        let full = changes.len() as i64 == REPLAY_PAGE;
-                        for change in changes {
-                            last = change.version;
-                            yield Ok(sse::event(change.kind, Some(change.version), &change.data));
-                        }
-                        behind = full;
-                        continue;
-                    }
-                    Err(error) => {
-                        tracing::warn!(room = %slug, %error, "event stream: refill failed");
-                        return;
-                    }
+                let Some(changes) = until_ok("event stream refill", stops, || changes_after(&store, &slug, last)).await else {
+                    return;
+                };
+                let full = changes.len() as i64 == REPLAY_PAGE;
+                for change in changes {
+                    last = change.version;
+                    yield Ok(sse::event(change.kind, Some(change.version), &change.data));
                 }
+                behind = full;
+                continue;
             }
             tokio::select! {
                 biased;
@@ -152,5 +185,47 @@ pub fn event_stream(
                 _ = ping.tick() => yield Ok(Bytes::from_static(sse::PING)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fault_is_tried_again_with_growing_waits_until_it_passes() {
+        let (shutdown, closed) = (CancellationToken::new(), CancellationToken::new());
+        let started = tokio::time::Instant::now();
+        let mut attempts = 0;
+        let value = until_ok("test", [&shutdown, &closed], || {
+            attempts += 1;
+            let attempt = attempts;
+            async move {
+                if attempt < 8 {
+                    Err("pool timed out")
+                } else {
+                    Ok(attempt)
+                }
+            }
+        })
+        .await;
+        assert_eq!(value, Some(8));
+        // 50 + 100 + 200 + 400 + 800 + 1600 + 2000 ms.
+        assert_eq!(started.elapsed(), Duration::from_millis(5150));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_ends_the_waiting() {
+        let (shutdown, closed) = (CancellationToken::new(), CancellationToken::new());
+        let stop = closed.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            stop.cancel();
+        });
+        let value: Option<()> = until_ok("test", [&shutdown, &closed], || async {
+            Err::<(), _>("locked")
+        })
+        .await;
+        assert_eq!(value, None);
     }
 }

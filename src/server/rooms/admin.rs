@@ -4,7 +4,7 @@ use super::{Precondition, Rooms, ServiceError, is_host, room_change, room_for_wr
 use crate::domain::{RoomSettings, RoomSlug, RoomTitle};
 use crate::model::{RoomSettingsPatch, RoomState};
 use crate::server::session::UserId;
-use crate::server::store::{self, StoreError};
+use crate::server::store::{self, Conn, StoreError};
 
 /// What `PUT` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,27 +23,29 @@ impl Rooms {
         settings: &RoomSettings,
     ) -> Result<RoomState, ServiceError> {
         settings.validate()?;
-        {
-            let mut writer = self.store.writer().await?;
-            let mut tx = writer.begin().await?;
-            if store::room(&mut tx, slug.as_str()).await?.is_some() {
-                return Err(ServiceError::RoomExists(slug.to_string()));
-            }
-            let now = store::now_rfc3339();
-            let default_name = host.default_name();
-            store::ensure_user(&mut tx, host.as_str(), default_name.as_str(), &now).await?;
-            store::insert_room(
-                &mut tx,
-                slug.as_str(),
-                title.as_str(),
-                host.as_str(),
-                &settings_json(settings)?,
-                &now,
-            )
+        let settings = settings_json(settings)?;
+        self.store
+            .write(async |conn: &mut Conn| {
+                if store::room(conn, slug.as_str()).await?.is_some() {
+                    return Err(ServiceError::RoomExists(slug.to_string()));
+                }
+                let now = store::now_rfc3339();
+                let default_name = host.default_name();
+                store::ensure_user(conn, host.as_str(), default_name.as_str(), &now).await?;
+                store::insert_room(
+                    conn,
+                    slug.as_str(),
+                    title.as_str(),
+                    host.as_str(),
+                    &settings,
+                    &now,
+                )
+                .await?;
+                store::open_sentence(conn, slug.as_str()).await?;
+                store::mark_key_committed(conn, slug.as_str(), 0).await?;
+                Ok(())
+            })
             .await?;
-            store::open_sentence(&mut tx, slug.as_str()).await?;
-            tx.commit().await?;
-        }
         self.room_state(slug, host).await
     }
 
@@ -173,15 +175,19 @@ impl Rooms {
         if *slug == RoomSlug::main() {
             return Err(ServiceError::MainIsPermanent);
         }
-        let mut writer = self.store.writer().await?;
-        let mut tx = writer.begin().await?;
-        let room = room_for_write(&mut tx, slug, precondition).await?;
-        if !is_host(&room, caller) {
-            return Err(ServiceError::NotHost(slug.to_string()));
-        }
-        store::delete_room(&mut tx, slug.as_str()).await?;
-        tx.commit().await?;
-        self.hub.close_room(slug.as_str());
+        let hub = self.hub.clone();
+        self.store
+            .write_then(async |conn: &mut Conn| {
+                let room = room_for_write(conn, slug, precondition).await?;
+                if !is_host(&room, caller) {
+                    return Err(ServiceError::NotHost(slug.to_string()));
+                }
+                store::delete_room(conn, slug.as_str()).await?;
+                let slug = slug.to_string();
+                let close: store::AfterCommit = Box::new(move || hub.close_room(&slug));
+                Ok(((), Some(close)))
+            })
+            .await?;
         Ok(())
     }
 }

@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::i18n::Message;
 use crate::model::{Me, RoomPage, RoomState, SentenceView, StoryPage, StorySentence, WordView};
 use crate::server::limits::{KeyedLimiter, RateLimit};
-use crate::server::live::Hub;
+use crate::server::live::{Hub, SharedState};
 use crate::server::session::UserId;
 use crate::server::store::{self, ChangeRow, Conn, RoomRow, Store, StoreError};
 
@@ -239,59 +239,80 @@ impl Rooms {
         &self.hub
     }
 
-    /// Runs one change to a room: in one transaction on the writer, finds the room (404),
-    /// checks `If-Match` (412), lets `change` apply itself at the next version and return the
-    /// events to log, moves the room to the last event's version, logs the events, commits, and
-    /// publishes them while the writer is still held.
+    /// Runs one change to a room on the writer: finds the room (404), checks `If-Match`
+    /// (412), lets `change` apply itself at the next version and return the events to log, moves
+    /// the room to the last event's version and logs the events. Once the change is durable
+    /// (its transaction may be shared with changes that arrived at the same time: group commit),
+    /// its events are published, in commit order, before anyone is answered.
     async fn change_room<T>(
         &self,
         slug: &RoomSlug,
         precondition: Precondition<'_>,
         change: impl AsyncFnOnce(&mut Conn, &Step<'_>) -> Result<(T, Logged), ServiceError>,
     ) -> Result<T, ServiceError> {
-        let mut writer = self.store.writer().await?;
-        let mut tx = writer.begin().await?;
-        let room = room_for_write(&mut tx, slug, precondition).await?;
-        let now_ms = store::now_ms();
-        let step = Step {
-            room: &room,
-            version: room.version + 1,
-            now: store::rfc3339_from_ms(now_ms),
-            now_ms,
-        };
-        let (value, Logged(events)) = change(&mut tx, &step).await?;
-        let mut version = room.version;
-        for event in &events {
-            if event.version != version + 1 {
-                return Err(StoreError::Corrupt(format!(
-                    "event at version {} after version {version}",
-                    event.version
-                ))
-                .into());
-            }
-            version = event.version;
-            store::insert_change(&mut tx, slug.as_str(), event, &step.now).await?;
-        }
-        store::set_room_version(&mut tx, slug.as_str(), version, &step.now).await?;
-        tx.commit().await?;
-        for event in &events {
-            self.hub.publish(slug.as_str(), event);
-        }
-        drop(writer);
-        Ok(value)
+        let hub = self.hub.clone();
+        self.store
+            .write_then(async move |conn: &mut Conn| {
+                let room = room_for_write(conn, slug, precondition).await?;
+                let now_ms = store::now_ms();
+                let step = Step {
+                    room: &room,
+                    version: room.version + 1,
+                    now: store::rfc3339_from_ms(now_ms),
+                    now_ms,
+                };
+                let (value, Logged(events)) = change(conn, &step).await?;
+                let mut version = room.version;
+                for event in &events {
+                    if event.version != version + 1 {
+                        return Err(StoreError::Corrupt(format!(
+                            "event at version {} after version {version}",
+                            event.version
+                        ))
+                        .into());
+                    }
+                    version = event.version;
+                    store::insert_change(conn, slug.as_str(), event, &step.now).await?;
+                }
+                store::set_room_version(conn, slug.as_str(), version, &step.now).await?;
+                store::mark_key_committed(conn, slug.as_str(), version).await?;
+                let room_slug = slug.to_string();
+                let publish: store::AfterCommit = Box::new(move || {
+                    for event in &events {
+                        hub.publish(&room_slug, event);
+                    }
+                });
+                Ok((value, Some(publish)))
+            })
+            .await
     }
 
-    /// A room's state as the caller sees it.
+    /// A room's state as the caller sees it: from memory unless a change was published
+    /// since it was last read (`Hub::shared_state`).
     pub async fn room_state(
         &self,
         slug: &RoomSlug,
         caller: &UserId,
     ) -> Result<RoomState, ServiceError> {
-        let mut conn = self.store.read().await?;
-        let room = store::room(&mut conn, slug.as_str())
-            .await?
-            .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
-        state_of(&mut conn, room, Some(caller)).await
+        Ok(self.shared_state(slug).await?.for_caller(caller.as_str()))
+    }
+
+    /// A room's state as everyone sees it, with its host.
+    async fn shared_state(&self, slug: &RoomSlug) -> Result<SharedState, ServiceError> {
+        self.hub
+            .shared_state(slug.as_str(), || async {
+                let mut conn = self.store.read().await?;
+                let room = store::room(&mut conn, slug.as_str())
+                    .await?
+                    .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
+                let host_id = room.host_id.clone();
+                let state = state_of(&mut conn, room, None).await?;
+                Ok(SharedState {
+                    host_id,
+                    state: Arc::new(state),
+                })
+            })
+            .await
     }
 
     /// Everything the room page shows, read in one snapshot.
@@ -362,16 +383,16 @@ impl Rooms {
 
     /// Changes the caller's display name (shown on their words from now on).
     pub async fn rename(&self, caller: &UserId, name: &DisplayName) -> Result<Me, ServiceError> {
-        let mut writer = self.store.writer().await?;
-        let mut tx = writer.begin().await?;
-        store::set_user_name(
-            &mut tx,
-            caller.as_str(),
-            name.as_str(),
-            &store::now_rfc3339(),
-        )
-        .await?;
-        tx.commit().await?;
+        let now = store::now_rfc3339();
+        let hub = self.hub.clone();
+        self.store
+            .write_then(async |conn: &mut Conn| {
+                store::set_user_name(conn, caller.as_str(), name.as_str(), &now).await?;
+                // The name shows on the user's words in every room's state.
+                let forget: store::AfterCommit = Box::new(move || hub.forget_states());
+                Ok::<_, StoreError>(((), Some(forget)))
+            })
+            .await?;
         Ok(Me {
             id: caller.to_string(),
             name: name.to_string(),
@@ -409,10 +430,13 @@ impl Rooms {
         })
     }
 
-    /// Whether a room exists.
+    /// Whether a room exists (from memory, as its state is).
     pub async fn exists(&self, slug: &RoomSlug) -> Result<bool, ServiceError> {
-        let mut conn = self.store.read().await?;
-        Ok(store::room(&mut conn, slug.as_str()).await?.is_some())
+        match self.shared_state(slug).await {
+            Ok(_) => Ok(true),
+            Err(ServiceError::RoomNotFound(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     /// Answers whether the database responds.

@@ -13,6 +13,19 @@ use crate::model::{EventKind, RoomState, TurnEvent, TurnView, UserRef};
 use crate::server::session::UserId;
 use crate::server::store::{self, ChangeRow, Conn, RoomRow, StoreError};
 
+/// How often a running turn checks that its player still has the room open.
+const PRESENCE_CHECK: std::time::Duration = std::time::Duration::from_millis(300);
+/// Checks in a row a player must be missing to be skipped (a page reload is not leaving).
+const ABSENT_CHECKS: u32 = 2;
+
+/// What became of a turn whose player had left.
+enum AbsentSkip {
+    /// Skipped: the round's next turn, or `None` when the round is over.
+    Skipped(Option<Round>),
+    /// The player is the host, who keeps the whole turn.
+    Host,
+}
+
 impl Rooms {
     /// The host starts a round: the players present (everyone with the room open, and the
     /// host) in a random order, the first one's turn starting now. A round already running is
@@ -88,12 +101,85 @@ impl Rooms {
         Ok(())
     }
 
-    /// Starts the clock of the turn `round` is at.
+    /// Skips the turn `round` is at because its player has left, unless the turn has ended
+    /// otherwise (`TurnNotDue`) or the player is the host (who may play from the API without a
+    /// stream: their turn runs its whole time).
+    async fn skip_absent_player(
+        &self,
+        slug: &RoomSlug,
+        round: &Round,
+    ) -> Result<AbsentSkip, ServiceError> {
+        self.change_room(slug, None, async |conn, step| {
+            let Some(current) = step.room.round.clone() else {
+                return Err(ServiceError::TurnNotDue);
+            };
+            if current.started_version != round.started_version
+                || current.current != round.current
+                || step.now_ms >= current.deadline_ms
+            {
+                return Err(ServiceError::TurnNotDue);
+            }
+            if step.room.host_id.as_deref() == Some(current.current_player()) {
+                return Err(ServiceError::NotHost(slug.to_string()));
+            }
+            let mut room = step.room.clone();
+            room.round = current.skip_absent(step.now_ms).into_round();
+            let change = set_round(conn, &room, step.version).await?;
+            Ok((room.round, change.into()))
+        })
+        .await
+        .map(AbsentSkip::Skipped)
+        .or_else(|error| match error {
+            ServiceError::NotHost(_) => Ok(AbsentSkip::Host),
+            error => Err(error),
+        })
+    }
+
+    /// Starts the clock of the turn `round` is at. While it runs, a player who has left the
+    /// room (no stream open for [`ABSENT_CHECKS`] checks in a row) is skipped at once.
     pub(super) fn time_turn(&self, slug: &RoomSlug, round: &Round) {
         let (rooms, slug, round) = (self.clone(), slug.clone(), round.clone());
         tokio::spawn(async move {
-            let wait = round.deadline_ms.saturating_sub(store::now_ms()).max(0);
-            tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+            let mut absent = 0;
+            let mut watching = true;
+            loop {
+                let left = round.deadline_ms - store::now_ms();
+                if left <= 0 {
+                    break;
+                }
+                let step = if watching {
+                    PRESENCE_CHECK.min(std::time::Duration::from_millis(left as u64))
+                } else {
+                    std::time::Duration::from_millis(left as u64)
+                };
+                tokio::time::sleep(step).await;
+                if !watching || store::now_ms() >= round.deadline_ms {
+                    continue;
+                }
+                if rooms.hub.is_present(slug.as_str(), round.current_player()) {
+                    absent = 0;
+                    continue;
+                }
+                absent += 1;
+                if absent < ABSENT_CHECKS {
+                    continue;
+                }
+                match rooms.skip_absent_player(&slug, &round).await {
+                    Ok(AbsentSkip::Skipped(next)) => {
+                        if let Some(next) = next {
+                            rooms.time_turn(&slug, &next);
+                        }
+                        return;
+                    }
+                    Ok(AbsentSkip::Host) => watching = false,
+                    // Ended otherwise (played, a newer round) or the room is gone.
+                    Err(ServiceError::TurnNotDue | ServiceError::RoomNotFound(_)) => return,
+                    Err(error) => {
+                        tracing::error!(%error, room = %slug, "cannot skip a player who left");
+                        watching = false;
+                    }
+                }
+            }
             // The writer's clock decides; if the sleep woke a hair early, wait the rest.
             loop {
                 match rooms.end_turn_if_due(&slug, &round).await {

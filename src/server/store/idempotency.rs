@@ -4,6 +4,28 @@ use sqlx::Row;
 
 use super::{Conn, StoreError};
 
+tokio::task_local! {
+    /// The idempotency key of the request this task is serving, while its handler runs: the
+    /// change it makes marks the key in its own transaction ([`mark_key_committed`]).
+    pub static REQUEST_KEY: ClaimedKey;
+}
+
+/// A key claimed by a request being served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedKey {
+    pub user_id: String,
+    pub key: String,
+}
+
+/// Keys left without a response by a previous run, settled at start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SettledKeys {
+    /// Their change had committed: they now answer that it is stored.
+    pub answered: u64,
+    /// Their change had not: they are forgotten, so a retry runs afresh.
+    pub released: u64,
+}
+
 /// A response kept for replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -101,12 +123,178 @@ pub async fn complete_key(
     Ok(())
 }
 
-/// Gives up a claimed key whose request failed on our side, so that a retry may run it again.
+/// Gives up a claimed key whose request failed on our side, so that a retry may run it again —
+/// unless its change had already committed: then the key keeps the "stored" answer, and a retry
+/// can never add the change a second time.
 pub async fn release_key(conn: &mut Conn, user_id: &str, key: &str) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "UPDATE idempotency_keys SET {STORED_ANSWER} \
+         WHERE user_id = ? AND key = ? AND status IS NULL AND committed_room IS NOT NULL"
+    ))
+    .bind(user_id)
+    .bind(key)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND status IS NULL")
         .bind(user_id)
         .bind(key)
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// The answer kept for a key whose change committed but whose own response was lost (a crash,
+/// or a failure after the commit): 200, saying where the change is.
+const STORED_ANSWER: &str = "status = 200, \
+    headers = '[[\"content-type\",\"application/json\"]]', \
+    body = CAST(json_object('status', 'stored', 'room', committed_room, \
+      'version', committed_version, 'detail', \
+      'This request''s change was stored; its original response was lost.') AS BLOB)";
+
+/// Marks the key of the request being served (if it has one) as having its change committed,
+/// inside the transaction that commits it: `room` at `version`.
+pub async fn mark_key_committed(
+    conn: &mut Conn,
+    room: &str,
+    version: i64,
+) -> Result<(), StoreError> {
+    let Ok(claim) = REQUEST_KEY.try_with(Clone::clone) else {
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE idempotency_keys SET committed_room = ?, committed_version = ? \
+         WHERE user_id = ? AND key = ? AND status IS NULL",
+    )
+    .bind(room)
+    .bind(version)
+    .bind(&claim.user_id)
+    .bind(&claim.key)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// At start, before anything is served: every key still without a response was cut off by the
+/// end of the previous run. One whose change committed keeps a 200 saying so (its original
+/// response died with the process); one whose change did not is released for a fresh try.
+pub async fn settle_keys_in_flight(conn: &mut Conn) -> Result<SettledKeys, StoreError> {
+    let answered = sqlx::query(&format!(
+        "UPDATE idempotency_keys SET {STORED_ANSWER} \
+         WHERE status IS NULL AND committed_room IS NOT NULL"
+    ))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let released = sqlx::query("DELETE FROM idempotency_keys WHERE status IS NULL")
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(SettledKeys { answered, released })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::store::{Conn, Store};
+
+    async fn store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("frase.db").display());
+        let store = Store::open(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        (store, dir)
+    }
+
+    async fn claim(store: &Store, key: &str) -> KeyUse {
+        store
+            .write(async |conn: &mut Conn| {
+                claim_key(
+                    conn,
+                    "u1",
+                    key,
+                    "hash",
+                    "2026-12-02T00:00:00Z",
+                    "2026-12-01T00:00:00Z",
+                )
+                .await
+            })
+            .await
+            .unwrap()
+    }
+
+    /// A failure after the change committed must not free the key for a second change.
+    #[tokio::test]
+    async fn a_key_whose_change_committed_is_never_released() {
+        let (store, _dir) = store().await;
+        for (key, committed) in [("k-committed", true), ("k-not", false)] {
+            assert_eq!(claim(&store, key).await, KeyUse::Fresh);
+            if committed {
+                let claimed = ClaimedKey {
+                    user_id: "u1".into(),
+                    key: key.into(),
+                };
+                REQUEST_KEY
+                    .scope(claimed, async {
+                        store
+                            .write(async |conn: &mut Conn| {
+                                mark_key_committed(conn, "main", 5).await
+                            })
+                            .await
+                            .unwrap();
+                    })
+                    .await;
+            }
+            assert_eq!(claim(&store, key).await, KeyUse::InFlight);
+            store
+                .write(async |conn: &mut Conn| release_key(conn, "u1", key).await)
+                .await
+                .unwrap();
+            match claim(&store, key).await {
+                KeyUse::Replay(stored) if committed => {
+                    assert_eq!(stored.status, 200);
+                    let body: serde_json::Value = serde_json::from_slice(&stored.body).unwrap();
+                    assert_eq!(body["status"], "stored");
+                    assert_eq!(body["version"], 5);
+                }
+                KeyUse::Fresh if !committed => {}
+                other => panic!("{key}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_cut_off_by_a_crash_are_settled_at_start() {
+        let (store, _dir) = store().await;
+        assert_eq!(claim(&store, "done").await, KeyUse::Fresh);
+        assert_eq!(claim(&store, "lost").await, KeyUse::Fresh);
+        REQUEST_KEY
+            .scope(
+                ClaimedKey {
+                    user_id: "u1".into(),
+                    key: "done".into(),
+                },
+                async {
+                    store
+                        .write(async |conn: &mut Conn| mark_key_committed(conn, "main", 7).await)
+                        .await
+                        .unwrap();
+                },
+            )
+            .await;
+        let settled = store
+            .write(async |conn: &mut Conn| settle_keys_in_flight(conn).await)
+            .await
+            .unwrap();
+        assert_eq!(
+            settled,
+            SettledKeys {
+                answered: 1,
+                released: 1
+            }
+        );
+        assert!(
+            matches!(claim(&store, "done").await, KeyUse::Replay(stored) if stored.status == 200)
+        );
+        assert_eq!(claim(&store, "lost").await, KeyUse::Fresh);
+    }
 }

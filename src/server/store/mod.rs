@@ -1,25 +1,31 @@
 //! Storage: a SQLite database (WAL) reached through sqlx, with its migrations.
 //!
 //! Reads go through a pool of reader connections. Writes go through exactly one writer
-//! connection ([`Writer`]): SQLite admits one writer at a time anyway, and holding the only writer
-//! from `BEGIN` until the change has been published is what makes every room's changes reach the
-//! live hub in version order (see `server::rooms`).
+//! connection ([`Store::write`]): SQLite admits one writer at a time anyway. Changes that arrive
+//! together share one transaction and one fsync (`group`), and each change's live events are
+//! published in commit order while the writer is held — which is what makes every room's changes
+//! reach the live hub in version order (see `server::rooms`).
 
 mod changes;
+mod group;
 mod idempotency;
 mod rooms;
 mod users;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use changes::{ChangeRow, changes_after, insert_change, oldest_change_version};
-pub use idempotency::{KeyUse, StoredResponse, claim_key, complete_key, release_key};
+pub use group::{AfterCommit, CommitStats};
+pub use idempotency::{
+    ClaimedKey, KeyUse, REQUEST_KEY, SettledKeys, StoredResponse, claim_key, complete_key,
+    mark_key_committed, release_key, settle_keys_in_flight,
+};
 pub use rooms::{
     NewWord, RoomRow, SentenceRow, WordRow, authored_story, contributors, current_sentence,
     delete_room, delete_word, delete_words_of_sentence, finish_sentence, finished_sentence_count,
@@ -47,6 +53,9 @@ pub enum StoreError {
     },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The commit this change shared with others failed (or never ran): none of them is stored.
+    #[error("the commit of this change failed: {0}")]
+    GroupCommit(String),
 }
 
 /// The database, opened.
@@ -55,23 +64,19 @@ pub struct Store {
     readers: SqlitePool,
     /// A pool of exactly one connection: the writer.
     writer: SqlitePool,
-}
-
-/// The one writer connection, held for the length of a write and its publication.
-pub struct Writer {
-    conn: PoolConnection<Sqlite>,
-}
-
-impl Writer {
-    pub async fn begin(&mut self) -> Result<Transaction<'_, Sqlite>, StoreError> {
-        use sqlx::Connection;
-        Ok(self.conn.begin().await?)
-    }
+    /// Group commit on that connection.
+    groups: Arc<group::GroupWriter>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `url`. Does not migrate.
+    /// Opens (creating if needed) the database at `url`, with 8 read connections. Does not
+    /// migrate.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, 8).await
+    }
+
+    /// [`Store::open`] with `readers` read connections.
+    pub async fn open_with(url: &str, readers: u32) -> Result<Store, StoreError> {
         let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -102,15 +107,20 @@ impl Store {
             .connect_with(options.clone())
             .await?;
         let readers = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(readers.max(1))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Store { readers, writer })
+        Ok(Store {
+            readers,
+            groups: Arc::new(group::GroupWriter::new(writer.clone())),
+            writer,
+        })
     }
 
     /// Applies the migrations that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.groups.release().await?;
         sqlx::migrate!("migrations/sqlite")
             .run(&self.writer)
             .await?;
@@ -123,11 +133,36 @@ impl Store {
         Ok(())
     }
 
-    /// Takes the writer connection, waiting for the current write to finish.
-    pub async fn writer(&self) -> Result<Writer, StoreError> {
-        Ok(Writer {
-            conn: self.writer.acquire().await?,
-        })
+    /// What the writer has made durable since start, and in how many commits.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.groups.stats()
+    }
+
+    /// Runs `change` on the writer and returns once it is durable; see [`Store::write_then`].
+    pub async fn write<T, E>(
+        &self,
+        change: impl AsyncFnOnce(&mut Conn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.groups
+            .write(async |conn: &mut Conn| change(conn).await.map(|value| (value, None)))
+            .await
+    }
+
+    /// Runs `change` on the writer, in a transaction it may share with changes that arrive at
+    /// the same time (group commit), and returns once its commit is durable. What it returns
+    /// beside its value runs once it is durable, in commit order, before anyone is answered.
+    /// A change that returns an error is rolled back alone; the others of its group go on.
+    pub async fn write_then<T, E>(
+        &self,
+        change: impl AsyncFnOnce(&mut Conn) -> Result<(T, Option<AfterCommit>), E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.groups.write(change).await
     }
 
     /// A read transaction: every query in it sees one consistent snapshot.
@@ -136,6 +171,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Err(error) = self.groups.release().await {
+            tracing::warn!(%error, "closing the writer");
+        }
         self.writer.close().await;
         self.readers.close().await;
     }

@@ -1,0 +1,356 @@
+//! Live fan-out benchmark (issue 19): N subscribers hold `GET /api/rooms/main/events` on the
+//! release binary while words are posted at a steady rate; for each word, the time from its POST
+//! to its event being parsed by every subscriber. Prints figures; asserts nothing about time.
+//!
+//!   make bench                                       1,000 and 10,000 subscribers
+//!   SUBSCRIBERS=18000 cargo bench --profile benchmark --features ssr --bench live
+//!
+//! Then the write benchmark: WRITERS connections (32) post words to one room as fast as they are
+//! answered for WRITE_SECONDS (10): durable words per second, latency, words per commit.
+//!
+//! Environment: SUBSCRIBERS (comma-separated runs, default 1000), WORDS (20), RATE (words/s, 10),
+//! WRITERS, WRITE_SECONDS, FRASE_RELEASE_BINARY (default target/release/frase).
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// What one subscriber saw: the version of each word event, with when it was parsed.
+type Seen = Arc<Mutex<Vec<(i64, Instant)>>>;
+
+async fn subscribe(port: u16, seen: Seen, ready: tokio::sync::mpsc::Sender<()>) {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)).await else {
+        let _ = ready.send(()).await;
+        return;
+    };
+    let request = format!(
+        "GET /api/rooms/main/events HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\naccept: text/event-stream\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        let _ = ready.send(()).await;
+        return;
+    }
+    let mut lines = BufReader::new(stream).lines();
+    let mut ready = Some(ready);
+    let (mut id, mut event) = (None, String::new());
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(value) = line.strip_prefix("id: ") {
+            id = value.trim().parse::<i64>().ok();
+        } else if let Some(value) = line.strip_prefix("event: ") {
+            event = value.trim().to_owned();
+            if event == "snapshot"
+                && let Some(ready) = ready.take()
+            {
+                let _ = ready.send(()).await;
+            }
+        } else if line.is_empty() {
+            if event == "word"
+                && let Some(version) = id
+            {
+                seen.lock().unwrap().push((version, Instant::now()));
+            }
+            (id, event) = (None, String::new());
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+/// The release binary serving a fresh database on a free port, with every write and
+/// connection limit off (the load comes from this one address).
+struct Server {
+    child: tokio::process::Child,
+    base: String,
+    port: u16,
+    _data: tempfile::TempDir,
+}
+
+async fn start_server(binary: &std::path::Path) -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = tokio::process::Command::new(binary)
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .args([
+            "--rate-limit",
+            "off",
+            "--streams-per-address",
+            "0",
+            "--connections-per-address",
+            "0",
+        ])
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the release binary starts");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Server {
+        child,
+        base,
+        port,
+        _data: data,
+    }
+}
+
+async fn run(binary: &std::path::Path, subscribers: usize, words: usize, rate: f64) {
+    let Server {
+        child: mut server,
+        base,
+        port,
+        _data,
+    } = start_server(binary).await;
+    let pid = server.id().unwrap();
+    let rss_before = rss_kib(pid);
+
+    let opened = Instant::now();
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(subscribers.max(1));
+    let seen: Vec<Seen> = (0..subscribers).map(|_| Seen::default()).collect();
+    let tasks: Vec<_> = seen
+        .iter()
+        .map(|seen| tokio::spawn(subscribe(port, seen.clone(), ready_tx.clone())))
+        .collect();
+    drop(ready_tx);
+    for _ in 0..subscribers {
+        if ready_rx.recv().await.is_none() {
+            break;
+        }
+    }
+    let open_time = opened.elapsed();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_open = rss_kib(pid);
+
+    // Words one after another at `rate`, each remembered with its version and send time.
+    let mut sent: HashMap<i64, Instant> = HashMap::new();
+    let mut post_times = Vec::new();
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let users: Vec<reqwest::Client> = (0..2)
+        .map(|_| {
+            reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    for i in 0..words {
+        let started = Instant::now();
+        let response = users[i % 2]
+            .post(format!("{base}/api/rooms/main/words"))
+            .json(&serde_json::json!({ "text": format!("w{i}") }))
+            .send()
+            .await
+            .unwrap();
+        post_times.push(started.elapsed());
+        let word: serde_json::Value = response.json().await.unwrap();
+        if let Some(version) = word["version"].as_i64() {
+            sent.insert(version, started);
+        }
+        tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+
+    let (mut lost, mut disorder, mut latencies) = (0usize, 0usize, Vec::new());
+    for seen in &seen {
+        let seen = seen.lock().unwrap();
+        let versions: Vec<i64> = seen.iter().map(|(v, _)| *v).collect();
+        disorder += versions.windows(2).filter(|w| w[1] <= w[0]).count();
+        for (version, at) in seen.iter() {
+            if let Some(sent) = sent.get(version) {
+                latencies.push(at.duration_since(*sent));
+            }
+        }
+        lost += sent
+            .keys()
+            .filter(|version| !versions.contains(version))
+            .count();
+    }
+    latencies.sort();
+    post_times.sort();
+    let per_stream = (rss_open.saturating_sub(rss_before)) as f64 / subscribers.max(1) as f64;
+    println!(
+        "| {subscribers} | {lost} of {} | {disorder} | {:?} | {:?} | {:?} | {:.1} KiB | {:.1} s |",
+        sent.len() * subscribers,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        percentile(&post_times, 0.99),
+        per_stream,
+        open_time.as_secs_f64(),
+    );
+    for task in tasks {
+        task.abort();
+    }
+    server.start_kill().unwrap();
+    let _ = server.wait().await;
+}
+
+/// A counter from the server's `/metrics`.
+async fn metric(base: &str, name: &str) -> u64 {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The write benchmark: `writers` connections (each its own user) post words to one room as
+/// fast as the server answers, for `seconds`. Every 201 is a durable word (`synchronous=FULL`).
+async fn writes(binary: &std::path::Path, writers: usize, seconds: u64) {
+    let server = start_server(binary).await;
+    let host = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let room: serde_json::Value = host
+        .post(format!("{}/api/rooms", server.base))
+        .json(&serde_json::json!({ "title": "bench", "settings": { "no_double_turn": false } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!(
+        "{}/api/rooms/{}/words",
+        server.base,
+        room["slug"].as_str().unwrap()
+    );
+    let commits_before = metric(&server.base, "frase_store_commits_total").await;
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..writers)
+        .map(|writer| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder()
+                    .cookie_store(true)
+                    .build()
+                    .unwrap();
+                let (mut times, mut refused) = (Vec::new(), 0usize);
+                let mut i = 0;
+                while Instant::now() < until {
+                    let sent = Instant::now();
+                    let response = client
+                        .post(&url)
+                        .json(&serde_json::json!({ "text": format!("w{writer}n{i}") }))
+                        .send()
+                        .await;
+                    match response {
+                        Ok(response) if response.status() == 201 => times.push(sent.elapsed()),
+                        _ => refused += 1,
+                    }
+                    i += 1;
+                }
+                (times, refused)
+            })
+        })
+        .collect();
+    let (mut times, mut refused) = (Vec::new(), 0);
+    for task in tasks {
+        let (mine, not) = task.await.unwrap();
+        times.extend(mine);
+        refused += not;
+    }
+    let elapsed = started.elapsed();
+    let commits = metric(&server.base, "frase_store_commits_total").await - commits_before;
+    times.sort();
+    println!(
+        "| {writers} | {} | {:.0} | {refused} | {:?} | {:?} | {:.1} |",
+        times.len(),
+        times.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times.len() as f64 / commits.max(1) as f64,
+    );
+    let mut child = server.child;
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+}
+
+fn main() {
+    let binary = std::env::var_os("FRASE_RELEASE_BINARY")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/frase")
+        });
+    assert!(
+        binary.is_file(),
+        "no release binary at {} (make build)",
+        binary.display()
+    );
+    let runs: Vec<usize> = std::env::var("SUBSCRIBERS")
+        .unwrap_or_else(|_| "1000".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let words = env_or("WORDS", 20usize);
+    let rate = env_or("RATE", 10.0f64);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("{words} words at {rate}/s; latency = POST sent → event parsed by a subscriber");
+    println!(
+        "| subscribers | lost events | doubled / out of order | p50 | p99 | POST p99 | server RSS per stream | all open after |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for subscribers in runs {
+        runtime.block_on(run(&binary, subscribers, words, rate));
+    }
+
+    let writers = env_or("WRITERS", 32usize);
+    let seconds = env_or("WRITE_SECONDS", 10u64);
+    println!();
+    println!("Writes: {writers} connections posting words to one room for {seconds} s");
+    println!("| writers | durable words | words/s | refused | p50 | p99 | words per commit |");
+    println!("|---|---|---|---|---|---|---|");
+    runtime.block_on(writes(&binary, writers, seconds));
+}
