@@ -74,13 +74,10 @@ impl Application {
             Some(_) => Transport::Https,
             None => Transport::Http,
         };
-        let listener =
-            TcpListener::bind(settings.addr)
-                .await
-                .map_err(|source| ServeError::Bind {
-                    addr: settings.addr,
-                    source,
-                })?;
+        let listener = listen(settings.addr).map_err(|source| ServeError::Bind {
+            addr: settings.addr,
+            source,
+        })?;
         let addr = listener.local_addr()?;
         let mut assets = AssetManifest::discover("frase");
         // The reload script is for development builds only: a release binary never carries it,
@@ -268,6 +265,23 @@ pub fn urls(scheme: &str, addr: SocketAddr) -> Vec<String> {
         }
     }
     urls
+}
+
+/// Connections the kernel queues for the accept loop. A class, or a projector's reconnecting
+/// viewers, arrive in a burst: with tokio's default (1,024) a burst of thousands overflowed the
+/// queue, and the dropped connection attempts came back only after the client's SYN backoff
+/// (seconds to minutes). The kernel caps it at `net.core.somaxconn` (4,096 on most systems).
+const LISTEN_BACKLOG: u32 = 16_384;
+
+/// Binds `addr` (reusing it at once after a restart) and listens with [`LISTEN_BACKLOG`].
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// How often rooms nobody uses are let go of (a room goes after one to two of these).
