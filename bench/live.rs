@@ -1,6 +1,8 @@
 //! Live fan-out benchmark (issue 19): N subscribers hold `GET /api/rooms/main/events` on the
 //! release binary while words are posted at a steady rate; for each word, the time from its POST
-//! to its event being parsed by every subscriber. Prints figures; asserts nothing about time.
+//! to its event being parsed by every subscriber. Each run is preceded by the same subscribers
+//! on a native floor (a plain tokio program writing each pre-encoded frame to every socket).
+//! Prints figures; asserts nothing about time.
 //!
 //!   make bench                                       1,000 and 10,000 subscribers
 //!   SUBSCRIBERS=18000 cargo bench --profile benchmark --features ssr --bench live
@@ -138,16 +140,12 @@ async fn start_server(binary: &std::path::Path) -> Server {
     }
 }
 
-async fn run(binary: &std::path::Path, subscribers: usize, words: usize, rate: f64) {
-    let Server {
-        child: mut server,
-        base,
-        port,
-        _data,
-    } = start_server(binary).await;
-    let pid = server.id().unwrap();
-    let rss_before = rss_kib(pid);
-
+/// Opens `subscribers` streams on `port` and waits until each has its snapshot (or failed):
+/// what each sees, their tasks, and how long opening them all took.
+async fn open_subscribers(
+    port: u16,
+    subscribers: usize,
+) -> (Vec<Seen>, Vec<tokio::task::JoinHandle<()>>, Duration) {
     let opened = Instant::now();
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(subscribers.max(1));
     let seen: Vec<Seen> = (0..subscribers).map(|_| Seen::default()).collect();
@@ -161,7 +159,146 @@ async fn run(binary: &std::path::Path, subscribers: usize, words: usize, rate: f
             break;
         }
     }
-    let open_time = opened.elapsed();
+    (seen, tasks, opened.elapsed())
+}
+
+/// Events lost (of every word sent × subscribers), doubled or out of order, and every
+/// latency from a word's sending to its event being parsed, sorted.
+fn tally(seen: &[Seen], sent: &HashMap<i64, Instant>) -> (usize, usize, Vec<Duration>) {
+    let (mut lost, mut disorder, mut latencies) = (0usize, 0usize, Vec::new());
+    for seen in seen {
+        let seen = seen.lock().unwrap();
+        let versions: Vec<i64> = seen.iter().map(|(v, _)| *v).collect();
+        disorder += versions.windows(2).filter(|w| w[1] <= w[0]).count();
+        for (version, at) in seen.iter() {
+            if let Some(sent) = sent.get(version) {
+                latencies.push(at.duration_since(*sent));
+            }
+        }
+        lost += sent
+            .keys()
+            .filter(|version| !versions.contains(version))
+            .count();
+    }
+    latencies.sort();
+    (lost, disorder, latencies)
+}
+
+/// The native floor: a plain tokio program, in a process of its own (this benchmark started
+/// again with `FRASE_BENCH_FLOOR_PORT`), that answers each connection with an event-stream head
+/// and a snapshot, then writes every pre-encoded word frame to every socket — what the fan-out
+/// costs with nothing else in the way. Each line on its standard input is the version of a word
+/// to send. Same listen backlog as the server.
+async fn floor_process(port: u16) {
+    use tokio::io::AsyncReadExt;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_reuseaddr(true).unwrap();
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .unwrap();
+    let listener = socket.listen(16_384).unwrap();
+    let (frames, _) = tokio::sync::broadcast::channel::<bytes::Bytes>(1024);
+    let sender = frames.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            };
+            let mut receiver = sender.subscribe();
+            tokio::spawn(async move {
+                let mut head = [0u8; 1024];
+                let _ = socket.read(&mut head).await;
+                let opening = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n\
+                    event: snapshot\ndata: {}\n\n";
+                if socket.write_all(opening).await.is_err() {
+                    return;
+                }
+                while let Ok(frame) = receiver.recv().await {
+                    if socket.write_all(&frame).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    // Until its standard input closes: each line, a word to send.
+    let _ = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        for line in std::io::stdin().lock().lines() {
+            let Ok(version) = line.unwrap_or_default().trim().parse::<i64>() else {
+                continue;
+            };
+            let frame =
+                format!("id: {version}\nevent: word\ndata: {{\"text\":\"w{version}\"}}\n\n");
+            let _ = frames.send(bytes::Bytes::from(frame));
+        }
+    })
+    .await;
+}
+
+/// The floor's run: the same subscribers and words, sent through the floor process.
+async fn run_floor(subscribers: usize, words: usize, rate: f64) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut floor = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .env("FRASE_BENCH_FLOOR_PORT", port.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the floor starts");
+    let mut control = floor.stdin.take().unwrap();
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (seen, tasks, open_time) = open_subscribers(port, subscribers).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut sent: HashMap<i64, Instant> = HashMap::new();
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    for i in 0..words {
+        let started = Instant::now();
+        let version = i as i64 + 1;
+        sent.insert(version, started);
+        control
+            .write_all(format!("{version}\n").as_bytes())
+            .await
+            .unwrap();
+        control.flush().await.unwrap();
+        tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (lost, disorder, latencies) = tally(&seen, &sent);
+    println!(
+        "| {subscribers}, floor | {lost} of {} | {disorder} | {:?} | {:?} | – | – | {:.1} s |",
+        sent.len() * subscribers,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        open_time.as_secs_f64(),
+    );
+    for task in tasks {
+        task.abort();
+    }
+    floor.start_kill().unwrap();
+    let _ = floor.wait().await;
+}
+
+async fn run(binary: &std::path::Path, subscribers: usize, words: usize, rate: f64) {
+    let Server {
+        child: mut server,
+        base,
+        port,
+        _data,
+    } = start_server(binary).await;
+    let pid = server.id().unwrap();
+    let rss_before = rss_kib(pid);
+    let (seen, tasks, open_time) = open_subscribers(port, subscribers).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_open = rss_kib(pid);
 
@@ -194,22 +331,7 @@ async fn run(binary: &std::path::Path, subscribers: usize, words: usize, rate: f
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
 
-    let (mut lost, mut disorder, mut latencies) = (0usize, 0usize, Vec::new());
-    for seen in &seen {
-        let seen = seen.lock().unwrap();
-        let versions: Vec<i64> = seen.iter().map(|(v, _)| *v).collect();
-        disorder += versions.windows(2).filter(|w| w[1] <= w[0]).count();
-        for (version, at) in seen.iter() {
-            if let Some(sent) = sent.get(version) {
-                latencies.push(at.duration_since(*sent));
-            }
-        }
-        lost += sent
-            .keys()
-            .filter(|version| !versions.contains(version))
-            .count();
-    }
-    latencies.sort();
+    let (lost, disorder, latencies) = tally(&seen, &sent);
     post_times.sort();
     let per_stream = (rss_open.saturating_sub(rss_before)) as f64 / subscribers.max(1) as f64;
     println!(
@@ -316,6 +438,17 @@ async fn writes(binary: &std::path::Path, writers: usize, seconds: u64) {
 }
 
 fn main() {
+    if let Some(port) = std::env::var("FRASE_BENCH_FLOOR_PORT")
+        .ok()
+        .and_then(|port| port.parse().ok())
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(floor_process(port));
+        return;
+    }
     let binary = std::env::var_os("FRASE_RELEASE_BINARY")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
@@ -343,6 +476,7 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|");
     for subscribers in runs {
+        runtime.block_on(run_floor(subscribers, words, rate));
         runtime.block_on(run(&binary, subscribers, words, rate));
     }
 
