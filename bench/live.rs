@@ -9,9 +9,14 @@
 //!
 //! Then the write benchmark: WRITERS connections (32) post words to one room as fast as they are
 //! answered for WRITE_SECONDS (10): durable words per second, latency, words per commit.
+//! Then the read benchmark (`reads.rs`): `GET` of a room's state against nginx serving the same
+//! bytes, with wrk.
 //!
 //! Environment: SUBSCRIBERS (comma-separated runs, default 1000), WORDS (20), RATE (words/s, 10),
-//! WRITERS, WRITE_SECONDS, FRASE_RELEASE_BINARY (default target/release/frase).
+//! WRITERS, WRITE_SECONDS, READ_SECONDS (10), READ_CONNECTIONS (64), FRASE_RELEASE_BINARY
+//! (default target/release/frase).
+
+mod reads;
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -95,13 +100,18 @@ struct Server {
     _data: tempfile::TempDir,
 }
 
-async fn start_server(binary: &std::path::Path) -> Server {
-    let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A loopback port nobody listens on.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+async fn start_server(binary: &std::path::Path) -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
     let child = tokio::process::Command::new(binary)
         .args([
             "serve",
@@ -239,11 +249,7 @@ async fn floor_process(port: u16) {
 
 /// The floor's run: the same subscribers and words, sent through the floor process.
 async fn run_floor(subscribers: usize, words: usize, rate: f64) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut floor = tokio::process::Command::new(std::env::current_exe().unwrap())
         .env("FRASE_BENCH_FLOOR_PORT", port.to_string())
         .stdin(Stdio::piped())
@@ -487,4 +493,5 @@ fn main() {
     println!("| writers | durable words | words/s | refused | p50 | p99 | words per commit |");
     println!("|---|---|---|---|---|---|---|");
     runtime.block_on(writes(&binary, writers, seconds));
+    runtime.block_on(reads::reads(&binary));
 }

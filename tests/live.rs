@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{EventReader, TestApp, free_settings, user};
+use frase::server::live::hub::RING_FRAMES;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -300,11 +301,12 @@ async fn a_stream_waits_out_a_busy_database() {
 /// Issue 19, acceptance 2: a storage fault while streams refill — every read connection taken
 /// for longer than the pool's 10 s wait, so their reads fail with "pool timed out" — ends no
 /// stream: each tries again, keeps its place, and then receives every change once, in order.
+/// They resume from further back than the room's recent frames in memory, so they need the log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_refilling_through_a_storage_fault_resume_and_miss_nothing() {
     const STREAMS: usize = 100;
-    const BEFORE: i64 = 30;
-    const TOTAL: i64 = 50;
+    const BEFORE: i64 = RING_FRAMES as i64 + 30;
+    const TOTAL: i64 = BEFORE + 20;
     let app = TestApp::spawn().await;
     app.create_room("averia", free_settings()).await;
     let writer = user();
@@ -350,6 +352,10 @@ async fn streams_refilling_through_a_storage_fault_resume_and_miss_nothing() {
         let versions: Vec<i64> = stream.await.unwrap().iter().map(|(id, _)| *id).collect();
         assert_eq!(versions, (1..=TOTAL).collect::<Vec<_>>());
     }
+    assert!(
+        app.app_state.rooms.hub().log_reads() > 0,
+        "the log was read"
+    );
     app.stop().await;
 }
 

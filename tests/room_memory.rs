@@ -21,6 +21,14 @@ async fn get_room(client: &reqwest::Client, base: &str, slug: &str) -> (String, 
     (response.text().await.unwrap(), etag)
 }
 
+/// The versions of the `word` events a stream resuming after `after` gets, up to `last`.
+async fn resumed(base: &str, slug: &str, after: i64, last: i64) -> Vec<i64> {
+    let url = format!("{base}/api/rooms/{slug}/events");
+    let mut events = EventReader::open(&user(), &url, Some(after)).await;
+    let words = events.words_until(last, Duration::from_secs(20)).await;
+    words.into_iter().map(|(version, _)| version).collect()
+}
+
 /// The data of the `snapshot` a new stream of the room opens with.
 async fn snapshot(client: &reqwest::Client, base: &str, slug: &str) -> String {
     let mut events =
@@ -33,8 +41,8 @@ async fn snapshot(client: &reqwest::Client, base: &str, slug: &str) -> String {
     first.data
 }
 
-/// Room states read from the database so far (`/metrics`).
-async fn states_read(base: &str) -> u64 {
+/// A counter of `/metrics`.
+async fn counter(base: &str, name: &str) -> u64 {
     let metrics = reqwest::get(format!("{base}/metrics"))
         .await
         .unwrap()
@@ -43,10 +51,15 @@ async fn states_read(base: &str) -> u64 {
         .unwrap();
     metrics
         .lines()
-        .find_map(|line| line.strip_prefix("frase_room_states_read_total "))
-        .expect("the metric is there")
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} is in /metrics"))
         .parse()
         .unwrap()
+}
+
+/// Room states read from the database so far.
+async fn states_read(base: &str) -> u64 {
+    counter(base, "frase_room_states_read_total").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,6 +138,74 @@ async fn a_room_served_from_memory_equals_the_database_after_a_restart() {
     let (after, _) = get_room(&host, &base, &slug).await;
     let after: Value = serde_json::from_str(&after).unwrap();
     assert_eq!(after["sentence"]["words"][1]["author"]["name"], "Invitada");
+    server.start_kill().unwrap();
+    let _ = server.wait().await;
+}
+
+/// Issue 19: a stream that resumes after `Last-Event-ID` within a room's recent frames is served
+/// from memory; after a restart, when memory holds none yet, the streams that resume from the
+/// same place share one read of the change log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumes_are_served_from_memory_and_share_one_log_read() {
+    const STREAMS: usize = 20;
+    let data_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let start = || start_frase(data_dir.path(), port, &[]);
+    let mut server = start().await;
+    let base = format!("http://127.0.0.1:{port}");
+    // Two writers taking turns: the main room refuses two words in a row from one player.
+    let writers = [user(), user()];
+    let writer = &writers[0];
+    for i in 0..30 {
+        let response = writers[i % 2]
+            .post(format!("{base}/api/rooms/main/words"))
+            .json(&json!({ "text": format!("w{i}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let last = common::get_json(writer, &format!("{base}/api/rooms/main")).await["version"]
+        .as_i64()
+        .unwrap();
+    let from = last - 20;
+    let expected: Vec<i64> = (from + 1..=last).collect();
+
+    let streams = (0..STREAMS).map(|_| resumed(&base, "main", from, last));
+    for versions in futures::future::join_all(streams).await {
+        assert_eq!(versions, expected);
+    }
+    assert_eq!(
+        counter(&base, "frase_change_log_reads_total").await,
+        0,
+        "replayed from memory"
+    );
+
+    server.start_kill().unwrap();
+    let _ = server.wait().await;
+    let mut server = start().await;
+    let streams = (0..STREAMS).map(|_| resumed(&base, "main", from, last));
+    for versions in futures::future::join_all(streams).await {
+        assert_eq!(versions, expected);
+    }
+    assert_eq!(
+        counter(&base, "frase_change_log_reads_total").await,
+        1,
+        "{STREAMS} streams, one read of the change log"
+    );
+    // Later resumes, and the new words, come from memory.
+    let response = writer
+        .post(format!("{base}/api/rooms/main/words"))
+        .json(&json!({ "text": "más" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(
+        resumed(&base, "main", from + 5, last + 1).await,
+        (from + 6..=last + 1).collect::<Vec<_>>()
+    );
+    assert_eq!(counter(&base, "frase_change_log_reads_total").await, 1);
     server.start_kill().unwrap();
     let _ = server.wait().await;
 }

@@ -150,6 +150,12 @@ pub async fn metrics(
     );
     let _ = writeln!(out, "# TYPE frase_room_states_read_total counter");
     let _ = writeln!(out, "frase_room_states_read_total {}", hub.states_read());
+    let _ = writeln!(
+        out,
+        "# HELP frase_change_log_reads_total Change-log reads by streams that resumed or fell behind (the rest are served from the rooms' recent frames in memory)."
+    );
+    let _ = writeln!(out, "# TYPE frase_change_log_reads_total counter");
+    let _ = writeln!(out, "frase_change_log_reads_total {}", hub.log_reads());
     let mut response = out.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

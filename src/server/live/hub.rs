@@ -17,8 +17,12 @@
 //! - A room's state (what `GET` and a stream's snapshot serve) is kept here once read, with its
 //!   version: it is served from memory while no later change has been published, and read again
 //!   from the database once, by one request, when one has ([`Hub::shared_state`]).
+//! - Each room keeps its last [`RING_FRAMES`] encoded frames, in version order: a stream that
+//!   resumes after `Last-Event-ID`, or falls behind, is refilled from them with no database
+//!   round trip. Only a gap older than that reads the change log, one read per room at a time,
+//!   and what it read is kept for the streams that need the same frames ([`Hub::frames_after`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -36,6 +40,9 @@ use crate::server::store::ChangeRow;
 /// loses the frames from its channel (and gets them again from the change log).
 pub const ROOM_BACKLOG: usize = 1024;
 
+/// Frames a room keeps in memory, newest last, for streams that resume or fall behind.
+pub const RING_FRAMES: usize = 1024;
+
 /// A room's online count reaches its streams at most this often.
 pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -45,6 +52,16 @@ pub struct Frame {
     /// The room version the change produced (the SSE id).
     pub version: i64,
     pub bytes: Bytes,
+}
+
+impl Frame {
+    /// A committed change, encoded as its SSE event.
+    pub fn of(change: &ChangeRow) -> Frame {
+        Frame {
+            version: change.version,
+            bytes: sse::event(change.kind, Some(change.version), &change.data),
+        }
+    }
 }
 
 /// A room's state as everyone sees it (`host: false`), at its version: what `GET` of the room
@@ -72,7 +89,11 @@ pub struct Hub {
     published: AtomicU64,
     /// One read of a room's state at a time per room: the requests that find it out of date
     /// together wait for that one read.
-    state_reads: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    state_reads: Gates,
+    /// One read of a room's change log at a time per room, likewise.
+    log_reads: Gates,
+    /// Change-log reads since start (for `/metrics`: replays memory could not serve).
+    log_reads_done: AtomicU64,
     /// Room states read from the database since start (for `/metrics`, and to see the memory
     /// serve the rest).
     states_read: AtomicU64,
@@ -96,6 +117,8 @@ struct RoomChannel {
     latest: AtomicI64,
     /// The room's state as last read, if any.
     state: Mutex<Option<SharedState>>,
+    /// The room's recent frames: consecutive versions, oldest first, at most [`RING_FRAMES`].
+    ring: Mutex<VecDeque<Frame>>,
     /// Used (read, published to, subscribed to) since the last sweep of idle rooms.
     used: AtomicBool,
     /// The users with a stream open on this room, and how many each has: the players present
@@ -136,6 +159,7 @@ impl Hub {
                     closed: CancellationToken::new(),
                     latest: AtomicI64::new(-1),
                     state: Mutex::new(None),
+                    ring: Mutex::new(VecDeque::new()),
                     used: AtomicBool::new(true),
                     present: Mutex::new(HashMap::new()),
                 })
@@ -186,11 +210,10 @@ impl Hub {
     /// Sends a committed change to every subscriber of its room. Call it in version order (the
     /// writer is held until this returns).
     pub fn publish(&self, slug: &str, change: &ChangeRow) {
-        let frame = Frame {
-            version: change.version,
-            bytes: sse::event(change.kind, Some(change.version), &change.data),
-        };
+        let frame = Frame::of(change);
         let channel = self.channel(slug);
+        // Kept before it is sent: a stream that subscribed too late to receive it finds it here.
+        channel.keep_newest(&frame);
         channel.latest.fetch_max(change.version, Ordering::SeqCst);
         // No subscriber is not an error: nobody is watching this room right now.
         let _ = channel.frames.send(frame);
@@ -213,38 +236,92 @@ impl Hub {
         if let Some(state) = self.current_state(slug) {
             return Ok(state);
         }
-        let gate = lock(&self.state_reads)
-            .entry(slug.to_owned())
-            .or_default()
-            .clone();
-        let result = async {
-            let _turn = gate.lock().await;
-            if let Some(state) = self.current_state(slug) {
-                return Ok(state);
-            }
-            let invalidations = self.invalidations.load(Ordering::SeqCst);
-            let state = read().await?;
-            self.states_read.fetch_add(1, Ordering::Relaxed);
-            // A room deleted (or a state forgotten) while it was read must not come back.
-            if self.invalidations.load(Ordering::SeqCst) == invalidations {
-                let channel = self.channel(slug);
-                let mut kept = lock(&channel.state);
-                if kept
-                    .as_ref()
-                    .is_none_or(|kept| kept.state.version <= state.state.version)
-                {
-                    *kept = Some(state.clone());
-                }
-            }
-            Ok(state)
+        let turn = self.state_reads.turn(slug).await;
+        if let Some(state) = self.current_state(slug) {
+            return Ok(state);
         }
-        .await;
-        let mut reads = lock(&self.state_reads);
-        // Ours and the map's: nobody else is waiting on this room's gate.
-        if Arc::strong_count(&gate) == 2 {
-            reads.remove(slug);
+        let invalidations = self.invalidations.load(Ordering::SeqCst);
+        let state = read().await.inspect_err(|_| turn.failed())?;
+        self.states_read.fetch_add(1, Ordering::Relaxed);
+        // A room deleted (or a state forgotten) while it was read must not come back.
+        if self.invalidations.load(Ordering::SeqCst) == invalidations {
+            let channel = self.channel(slug);
+            let mut kept = lock(&channel.state);
+            if kept
+                .as_ref()
+                .is_none_or(|kept| kept.state.version <= state.state.version)
+            {
+                *kept = Some(state.clone());
+            }
         }
-        result
+        Ok(state)
+    }
+
+    /// The frames of a room after version `after`, up to the newest it has: from memory when
+    /// the room's recent frames hold them, otherwise `read_log` reads them from the change log
+    /// (one page of them; one read per room at a time, and what it read is kept for whoever
+    /// needs the same frames next).
+    pub async fn frames_after<E, F, Fut>(
+        &self,
+        slug: &str,
+        after: i64,
+        read_log: F,
+    ) -> Result<Vec<Frame>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<ChangeRow>, E>>,
+    {
+        if let Some(frames) = self.kept_frames_after(slug, after) {
+            return Ok(frames);
+        }
+        let turn = self.log_reads.turn(slug).await;
+        if let Some(frames) = self.kept_frames_after(slug, after) {
+            return Ok(frames);
+        }
+        let rows = read_log().await.inspect_err(|_| turn.failed())?;
+        let frames: Vec<Frame> = rows.iter().map(Frame::of).collect();
+        self.log_reads_done.fetch_add(1, Ordering::Relaxed);
+        let channel = lock(&self.rooms).get(slug).cloned();
+        if let Some(channel) = channel {
+            channel.keep_read(&frames);
+        }
+        Ok(frames)
+    }
+
+    /// Whether memory holds every frame of a room after `after` (so a resume from there needs
+    /// no database).
+    pub fn holds_frames_after(&self, slug: &str, after: i64) -> bool {
+        self.kept_frames_after(slug, after).is_some()
+    }
+
+    /// The frames after `after` up to the newest this process knows of (published, or the
+    /// version of the kept state), if every one of them is in memory.
+    fn kept_frames_after(&self, slug: &str, after: i64) -> Option<Vec<Frame>> {
+        let channel = lock(&self.rooms).get(slug).cloned()?;
+        channel.used.store(true, Ordering::Relaxed);
+        let newest_known = channel.latest.load(Ordering::SeqCst).max(
+            lock(&channel.state)
+                .as_ref()
+                .map_or(-1, |kept| kept.state.version),
+        );
+        if newest_known < 0 || after > newest_known {
+            return None;
+        }
+        if after == newest_known {
+            return Some(Vec::new());
+        }
+        let ring = lock(&channel.ring);
+        let (first, newest) = (ring.front()?.version, ring.back()?.version);
+        if first > after + 1 || newest < newest_known {
+            return None;
+        }
+        let skip = usize::try_from(after + 1 - first).ok()?;
+        Some(ring.iter().skip(skip).cloned().collect())
+    }
+
+    /// Change-log reads since start (replays that memory could not serve).
+    pub fn log_reads(&self) -> u64 {
+        self.log_reads_done.load(Ordering::Relaxed)
     }
 
     /// The kept state of a room, if no change was published after it.
@@ -348,6 +425,61 @@ impl Subscription {
 }
 
 impl RoomChannel {
+    /// Adds a frame just published to the recent frames.
+    fn keep_newest(&self, frame: &Frame) {
+        let mut ring = lock(&self.ring);
+        match ring.back() {
+            // Already kept, read from the log before it was published.
+            Some(back) if frame.version <= back.version => return,
+            // Not the next one (published elsewhere, or never seen): start again from it.
+            Some(back) if frame.version != back.version + 1 => ring.clear(),
+            _ => {}
+        }
+        if ring.len() == RING_FRAMES {
+            ring.pop_front();
+        }
+        ring.push_back(frame.clone());
+    }
+
+    /// Adds consecutive frames read from the change log where they join the recent frames:
+    /// those older than the oldest kept in front (while there is room), those newer than the
+    /// newest kept after it, or all of them when none is kept yet.
+    fn keep_read(&self, frames: &[Frame]) {
+        let (Some(first), Some(last)) = (frames.first(), frames.last()) else {
+            return;
+        };
+        if frames
+            .windows(2)
+            .any(|pair| pair[1].version != pair[0].version + 1)
+        {
+            return;
+        }
+        let mut ring = lock(&self.ring);
+        let (Some(oldest), Some(newest)) = (
+            ring.front().map(|frame| frame.version),
+            ring.back().map(|frame| frame.version),
+        ) else {
+            ring.extend(frames.iter().rev().take(RING_FRAMES).rev().cloned());
+            return;
+        };
+        if first.version < oldest && last.version + 1 >= oldest {
+            for frame in frames.iter().rev().filter(|frame| frame.version < oldest) {
+                if ring.len() == RING_FRAMES {
+                    break;
+                }
+                ring.push_front(frame.clone());
+            }
+        }
+        if last.version > newest && first.version <= newest + 1 {
+            for frame in frames.iter().filter(|frame| frame.version > newest) {
+                if ring.len() == RING_FRAMES {
+                    ring.pop_front();
+                }
+                ring.push_back(frame.clone());
+            }
+        }
+    }
+
     /// The online count changed: its frame goes out at the end of the current interval (one
     /// timer per room, whatever the number of joins and leaves in it).
     fn presence_changed(self: &Arc<Self>) {
@@ -376,6 +508,64 @@ impl RoomChannel {
             *frame = next;
             changed
         });
+    }
+}
+
+/// One database read at a time per room: whoever needs the same room's read while it runs waits
+/// for it, then finds its result in memory. A read that fails lets the waiting ones go ahead on
+/// their own, so that a fault is not waited out one request at a time.
+#[derive(Debug, Default)]
+struct Gates(Mutex<HashMap<String, Arc<Gate>>>);
+
+#[derive(Debug, Default)]
+struct Gate {
+    turn: Arc<tokio::sync::Mutex<()>>,
+    /// Reads under this gate that failed.
+    failures: AtomicU64,
+}
+
+/// A room's turn to read (or, after a failure while it waited, leave to read without one).
+struct Turn<'a> {
+    gates: &'a Gates,
+    slug: &'a str,
+    gate: Arc<Gate>,
+    held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Gates {
+    async fn turn<'a>(&'a self, slug: &'a str) -> Turn<'a> {
+        let gate = lock(&self.0).entry(slug.to_owned()).or_default().clone();
+        let failures = gate.failures.load(Ordering::SeqCst);
+        let held = gate.turn.clone().lock_owned().await;
+        let failed_meanwhile = gate.failures.load(Ordering::SeqCst) != failures;
+        Turn {
+            gates: self,
+            slug,
+            held: (!failed_meanwhile).then_some(held),
+            gate,
+        }
+    }
+}
+
+impl Turn<'_> {
+    /// The read failed: whoever waits for this room's turn goes ahead.
+    fn failed(&self) {
+        self.gate.failures.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.held.take();
+        let mut gates = lock(&self.gates.0);
+        // Ours and the map's: nobody else is waiting on this room's gate.
+        if Arc::strong_count(&self.gate) == 2
+            && gates
+                .get(self.slug)
+                .is_some_and(|gate| Arc::ptr_eq(gate, &self.gate))
+        {
+            gates.remove(self.slug);
+        }
     }
 }
 
@@ -582,5 +772,134 @@ mod tests {
         drop(ana_again);
         assert!(hub.present_users("main").is_empty());
         assert!(hub.present_users("elsewhere").is_empty());
+    }
+
+    fn versions(frames: &[Frame]) -> Vec<i64> {
+        frames.iter().map(|frame| frame.version).collect()
+    }
+
+    #[tokio::test]
+    async fn a_resume_within_the_recent_frames_reads_no_log() {
+        let hub = Hub::new();
+        for version in 1..=5 {
+            hub.publish("main", &change(version));
+        }
+        let no_log = || async { Err::<Vec<ChangeRow>, _>("the log was read") };
+        assert_eq!(
+            versions(&hub.frames_after("main", 2, no_log).await.unwrap()),
+            [3, 4, 5]
+        );
+        assert!(
+            hub.frames_after("main", 5, no_log)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(hub.holds_frames_after("main", 0));
+        // The same bytes as the live frames, encoded once.
+        let frames = hub.frames_after("main", 4, no_log).await.unwrap();
+        assert_eq!(&frames[0].bytes[..], &Frame::of(&change(5)).bytes[..]);
+        assert_eq!(hub.log_reads(), 0);
+        // Past what the room ever had, or a room never seen: the database decides.
+        assert!(!hub.holds_frames_after("main", 6));
+        assert!(!hub.holds_frames_after("other", 0));
+    }
+
+    #[tokio::test]
+    async fn only_the_last_frames_are_kept() {
+        let hub = Hub::new();
+        let total = RING_FRAMES as i64 + 10;
+        for version in 1..=total {
+            hub.publish("main", &change(version));
+        }
+        assert!(hub.holds_frames_after("main", 10));
+        assert!(!hub.holds_frames_after("main", 9));
+        let log = || async { Ok::<_, ()>((10..=12).map(change).collect()) };
+        // Older than the ring: read from the log, and kept in front of it.
+        assert_eq!(
+            versions(&hub.frames_after("main", 9, log).await.unwrap()),
+            [10, 11, 12]
+        );
+        assert_eq!(hub.log_reads(), 1);
+        // The ring is full: what was read is not kept beyond it.
+        assert!(!hub.holds_frames_after("main", 9));
+    }
+
+    #[tokio::test]
+    async fn a_log_read_is_shared_by_the_streams_that_need_it() {
+        let hub = Hub::new();
+        // A process that just started: the room's state is kept at version 30, no frame yet.
+        hub.shared_state("main", || async { Ok::<_, ()>(state_at(30)) })
+            .await
+            .unwrap();
+        assert!(hub.holds_frames_after("main", 30), "level with the state");
+        assert!(!hub.holds_frames_after("main", 20));
+        let reads = AtomicU64::new(0);
+        let log = |after: i64| {
+            let reads = &reads;
+            move || async move {
+                reads.fetch_add(1, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                Ok::<_, ()>(((after + 1)..=30).map(change).collect())
+            }
+        };
+        let resumed =
+            futures::future::join_all((0..50).map(|_| hub.frames_after("main", 20, log(20)))).await;
+        assert!(
+            resumed
+                .iter()
+                .all(|frames| versions(frames.as_ref().unwrap()) == (21..=30).collect::<Vec<_>>())
+        );
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "fifty streams, one read");
+        // What it read is kept, and new frames join it.
+        hub.publish("main", &change(31));
+        assert_eq!(
+            versions(&hub.frames_after("main", 25, log(25)).await.unwrap()),
+            [26, 27, 28, 29, 30, 31]
+        );
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        assert_eq!(hub.log_reads(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_gap_in_what_is_published_starts_the_frames_again() {
+        let hub = Hub::new();
+        hub.publish("main", &change(1));
+        hub.publish("main", &change(2));
+        // Version 3 never reached this process.
+        hub.publish("main", &change(4));
+        assert!(hub.holds_frames_after("main", 3));
+        assert!(!hub.holds_frames_after("main", 2));
+        let log = || async { Ok::<_, ()>(vec![change(3), change(4)]) };
+        assert_eq!(
+            versions(&hub.frames_after("main", 2, log).await.unwrap()),
+            [3, 4]
+        );
+        // A frame published twice (read from the log first) is kept once.
+        hub.publish("main", &change(4));
+        hub.publish("main", &change(5));
+        let no_log = || async { Err::<Vec<ChangeRow>, _>("the log was read") };
+        assert_eq!(
+            versions(&hub.frames_after("main", 2, no_log).await.unwrap()),
+            [3, 4, 5]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_read_lets_the_waiting_ones_go_ahead() {
+        let hub = Hub::new();
+        // Memory holds version 100 only: resuming after 10 needs the log.
+        hub.publish("main", &change(100));
+        let started = tokio::time::Instant::now();
+        let failing = || async {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            Err::<Vec<ChangeRow>, _>("pool timed out")
+        };
+        let results =
+            futures::future::join_all((0..20).map(|_| hub.frames_after("main", 10, failing))).await;
+        assert!(results.iter().all(Result::is_err));
+        // The first read fails after 10 s; the 19 waiting then read side by side.
+        assert_eq!(started.elapsed(), Duration::from_secs(20), "not 20 × 10 s");
+        assert!(lock(&hub.log_reads.0).is_empty(), "no gate left behind");
     }
 }

@@ -17,10 +17,10 @@ use futures::future::BoxFuture;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::hub::Hub;
+use super::hub::{Frame, Hub};
 use super::sse;
 use crate::model::EventKind;
-use crate::server::store::{self, ChangeRow, Store, StoreError};
+use crate::server::store::{self, Store, StoreError};
 
 /// How many changes one replay query reads.
 const REPLAY_PAGE: i64 = 500;
@@ -81,11 +81,20 @@ enum Begin {
     Snapshot,
 }
 
-/// Decides whether `last_event_id` can be replayed from the change log.
-async fn begin(store: &Store, slug: &str, last_event_id: Option<i64>) -> Result<Begin, StoreError> {
+/// Decides whether `last_event_id` can be replayed: from memory when the room's recent frames
+/// hold everything after it, otherwise from the change log.
+async fn begin(
+    hub: &Hub,
+    store: &Store,
+    slug: &str,
+    last_event_id: Option<i64>,
+) -> Result<Begin, StoreError> {
     let Some(after) = last_event_id else {
         return Ok(Begin::Snapshot);
     };
+    if hub.holds_frames_after(slug, after) {
+        return Ok(Begin::Replay { after });
+    }
     let mut conn = store.read().await?;
     let Some(room) = store::room(&mut conn, slug).await? else {
         return Ok(Begin::Snapshot);
@@ -101,13 +110,18 @@ async fn begin(store: &Store, slug: &str, last_event_id: Option<i64>) -> Result<
     }
 }
 
-async fn changes_after(
+/// The frames after `after`: from the room's recent frames, or one page of the change log.
+async fn frames_after(
+    hub: &Hub,
     store: &Store,
     slug: &str,
     after: i64,
-) -> Result<Vec<ChangeRow>, StoreError> {
-    let mut conn = store.read().await?;
-    store::changes_after(&mut conn, slug, after, REPLAY_PAGE).await
+) -> Result<Vec<Frame>, StoreError> {
+    hub.frames_after(slug, after, || async {
+        let mut conn = store.read().await?;
+        store::changes_after(&mut conn, slug, after, REPLAY_PAGE).await
+    })
+    .await
 }
 
 /// The event stream of one subscriber, as the body of a `text/event-stream` response. It ends
@@ -127,7 +141,7 @@ pub fn event_stream(
 
         let closed = subscription.closed.clone();
         let stops = [&shutdown, &closed];
-        let Some(start) = until_ok("event stream start", stops, || begin(&store, &slug, last_event_id)).await else {
+        let Some(start) = until_ok("event stream start", stops, || begin(&hub, &store, &slug, last_event_id)).await else {
             return;
         };
         let mut last = match start {
@@ -148,16 +162,15 @@ pub fn event_stream(
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         loop {
             if behind {
-                // Refill from the change log, page by page, until we are level with it.
-                let Some(changes) = until_ok("event stream refill", stops, || changes_after(&store, &slug, last)).await else {
+                // Refill from memory or the change log, page by page, until we are level.
+                let Some(frames) = until_ok("event stream refill", stops, || frames_after(&hub, &store, &slug, last)).await else {
                     return;
                 };
-                let full = changes.len() as i64 == REPLAY_PAGE;
-                for change in changes {
-                    last = change.version;
-                    yield Ok(sse::event(change.kind, Some(change.version), &change.data));
+                behind = frames.len() >= REPLAY_PAGE as usize;
+                for frame in frames {
+                    last = frame.version;
+                    yield Ok(frame.bytes);
                 }
-                behind = full;
                 continue;
             }
             tokio::select! {
