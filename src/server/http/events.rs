@@ -90,12 +90,11 @@ pub async fn events(
     let snapshot: Snapshot = Box::new(move || {
         let (rooms, user, slug) = (rooms.clone(), user.clone(), snapshot_slug.clone());
         Box::pin(async move {
-            let room = rooms
-                .room_state(&slug, &user)
+            let (version, _, json) = rooms
+                .room_json(&slug, &user)
                 .await
                 .map_err(|error| error.to_string())?;
-            let json = serde_json::to_string(&room).map_err(|error| error.to_string())?;
-            Ok((room.version, json))
+            Ok((version, json))
         })
     });
     let stream = event_stream(

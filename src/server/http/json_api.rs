@@ -58,6 +58,7 @@ pub struct RenameBody {
 }
 
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// `GET /api/rooms/{slug}`: the room state, with a strong `ETag`; 304 when `If-None-Match` hits.
 #[utoipa::path(get, path = "/api/rooms/{slug}", tag = "rooms", params(Slug),
@@ -77,12 +78,13 @@ pub async fn get_room(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let slug = room_slug(&slug)?;
-    let state = rooms.room_state(&slug, &session.user).await?;
-    let etag = room_etag(state.version, state.host);
+    // Encoded once per version of the room, not per request.
+    let (version, host, json) = rooms.room_json(&slug, &session.user).await?;
+    let etag = room_etag(version, host);
     let mut response = if none_match_hits(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        Json(state).into_response()
+        ([(header::CONTENT_TYPE, JSON)], json).into_response()
     };
     let response_headers = response.headers_mut();
     if let Ok(etag) = HeaderValue::from_str(&etag) {

@@ -65,19 +65,47 @@ impl Frame {
 }
 
 /// A room's state as everyone sees it (`host: false`), at its version: what `GET` of the room
-/// and a stream's snapshot serve, with the host flag set per caller.
+/// and a stream's snapshot serve, with the host flag set per caller. It is encoded as JSON once,
+/// for a guest and for the host, when it is read: serving it is a reference count, not a copy.
 #[derive(Debug, Clone)]
 pub struct SharedState {
     pub host_id: Option<String>,
     pub state: Arc<RoomState>,
+    /// The JSON of the state as a guest sees it, and as the host does.
+    json: [Bytes; 2],
 }
 
 impl SharedState {
+    pub fn new(host_id: Option<String>, state: RoomState) -> serde_json::Result<SharedState> {
+        let mut as_host = state.clone();
+        as_host.host = true;
+        let mut as_guest = state;
+        as_guest.host = false;
+        Ok(SharedState {
+            json: [
+                Bytes::from(serde_json::to_vec(&as_guest)?),
+                Bytes::from(serde_json::to_vec(&as_host)?),
+            ],
+            host_id,
+            state: Arc::new(as_guest),
+        })
+    }
+
+    /// Whether `caller` is the room's host.
+    pub fn is_host(&self, caller: &str) -> bool {
+        self.host_id.as_deref() == Some(caller)
+    }
+
     /// The state as `caller` sees it.
     pub fn for_caller(&self, caller: &str) -> RoomState {
         let mut state = RoomState::clone(&self.state);
-        state.host = self.host_id.as_deref() == Some(caller);
+        state.host = self.is_host(caller);
         state
+    }
+
+    /// [`SharedState::for_caller`] as JSON.
+    pub fn json_for(&self, caller: &str) -> Bytes {
+        self.json[usize::from(self.is_host(caller))].clone()
     }
 }
 
@@ -666,9 +694,9 @@ mod tests {
     }
 
     fn state_at(version: i64) -> SharedState {
-        SharedState {
-            host_id: Some("host".into()),
-            state: Arc::new(RoomState {
+        SharedState::new(
+            Some("host".into()),
+            RoomState {
                 slug: "main".into(),
                 title: "main".into(),
                 version,
@@ -680,8 +708,9 @@ mod tests {
                 },
                 finished_sentences: 0,
                 turn: None,
-            }),
-        }
+            },
+        )
+        .unwrap()
     }
 
     #[tokio::test]
@@ -705,6 +734,13 @@ mod tests {
         let host = hub.shared_state("main", read).await.unwrap();
         assert!(host.for_caller("host").host);
         assert!(!host.for_caller("guest").host);
+        // The JSON each is served is that state's.
+        for caller in ["host", "guest"] {
+            assert_eq!(
+                host.json_for(caller),
+                serde_json::to_vec(&host.for_caller(caller)).unwrap()
+            );
+        }
         assert_eq!(reads.load(Ordering::SeqCst), 1);
         // A change is published: the next one reads, once.
         version.store(1, Ordering::SeqCst);

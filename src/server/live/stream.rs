@@ -44,8 +44,7 @@ pub struct StreamStart {
 /// Takes a room state snapshot, for a stream that starts without a usable `Last-Event-ID`:
 /// (version, room state JSON). Called only after the stream has subscribed, and again if it
 /// fails.
-pub type Snapshot =
-    Box<dyn Fn() -> BoxFuture<'static, Result<(i64, String), String>> + Send + Sync>;
+pub type Snapshot = Box<dyn Fn() -> BoxFuture<'static, Result<(i64, Bytes), String>> + Send + Sync>;
 
 /// Runs `attempt` until it succeeds, waiting [`FIRST_BACKOFF`], then twice as long each time
 /// up to [`MOST_BACKOFF`]; `None` once one of `stops` is cancelled.
@@ -150,7 +149,7 @@ pub fn event_stream(
                 let Some((version, state)) = until_ok("event stream snapshot", stops, &snapshot).await else {
                     return;
                 };
-                yield Ok(sse::event(EventKind::Snapshot, Some(version), &state));
+                yield Ok(sse::event(EventKind::Snapshot, Some(version), &String::from_utf8_lossy(&state)));
                 version
             }
         };

@@ -15,6 +15,8 @@ pub use words::EDIT_WINDOW;
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use crate::domain::{DisplayName, NameError, RoomSlug, SettingsError, WordError};
 use crate::error::AppError;
 use crate::i18n::Message;
@@ -297,6 +299,21 @@ impl Rooms {
         Ok(self.shared_state(slug).await?.for_caller(caller.as_str()))
     }
 
+    /// A room's state as `caller` sees it, as JSON: (version, whether the caller is the host,
+    /// the JSON), from memory like [`Rooms::room_state`].
+    pub async fn room_json(
+        &self,
+        slug: &RoomSlug,
+        caller: &UserId,
+    ) -> Result<(i64, bool, Bytes), ServiceError> {
+        let shared = self.shared_state(slug).await?;
+        Ok((
+            shared.state.version,
+            shared.is_host(caller.as_str()),
+            shared.json_for(caller.as_str()),
+        ))
+    }
+
     /// A room's state as everyone sees it, with its host.
     async fn shared_state(&self, slug: &RoomSlug) -> Result<SharedState, ServiceError> {
         self.hub
@@ -307,10 +324,8 @@ impl Rooms {
                     .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
                 let host_id = room.host_id.clone();
                 let state = state_of(&mut conn, room, None).await?;
-                Ok(SharedState {
-                    host_id,
-                    state: Arc::new(state),
-                })
+                SharedState::new(host_id, state)
+                    .map_err(|e| StoreError::Corrupt(format!("room state JSON: {e}")).into())
             })
             .await
     }
