@@ -196,7 +196,7 @@ mod backend {
                     tracing::error!(%error, "server function called without a session");
                     AppError::internal()
                 })?;
-        Ok((state.rooms, session))
+        Ok((state.rooms.clone(), session))
     }
 
     /// The caller's CSRF token for the page's forms.

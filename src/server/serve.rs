@@ -21,7 +21,7 @@ use crate::server::limits::{KeyedLimiter, StreamCounter};
 use crate::server::live::Hub;
 use crate::server::rooms::Rooms;
 use crate::server::session::{SecretError, SessionConfig, load_or_create_key};
-use crate::server::state::AppState;
+use crate::server::state::{AppState, Shared};
 use crate::server::store::{Store, StoreError};
 use crate::server::tls::{Tls, TlsError};
 
@@ -95,7 +95,7 @@ impl Application {
         }
         let limits = settings.limits;
         let open_files = crate::server::http::open_files::raise_to_hard_limit();
-        let state = AppState {
+        let state = AppState::new(Shared {
             rooms: Rooms::with_word_rate(store.clone(), Arc::new(Hub::new()), limits.word_rate),
             session: SessionConfig {
                 key,
@@ -111,7 +111,7 @@ impl Application {
             transport,
             cors: CorsOrigins::new(settings.cors_origins.clone()),
             metrics_public: settings.metrics_public,
-        };
+        });
         // Idempotency keys whose request died with the previous run.
         let settled = store
             .write(async |conn: &mut crate::server::store::Conn| {
