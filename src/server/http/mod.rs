@@ -3,6 +3,7 @@
 
 pub mod abuse;
 pub mod assets;
+pub mod compression;
 pub mod conditional;
 pub mod connections;
 pub mod cors;

@@ -10,15 +10,14 @@ use axum::routing::{get, post};
 use http::{HeaderMap, Method, StatusCode};
 use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
 use serde::Deserialize;
-use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::extract::QueryParams;
 use super::server_fns::app_context;
 use super::{
-    abuse, assets, csrf, events, idempotency, json_api, locale, methods, metrics, openapi, origin,
-    panics, problem, render_watchdog, security, server_fns, validators,
+    abuse, assets, compression, csrf, events, idempotency, json_api, locale, methods, metrics,
+    openapi, origin, panics, problem, render_watchdog, security, server_fns, validators,
 };
 use crate::app::{App, shell};
 use crate::domain::RoomSlug;
@@ -127,7 +126,7 @@ pub fn router(state: AppState) -> Router {
             state.session.clone(),
             session_layer,
         ))
-        .layer(CompressionLayer::new())
+        .layer(compression::CompressUnlessStream)
         .layer(middleware::from_fn(validators::encoding_etags))
         .layer(middleware::from_fn_with_state(
             state.transport,
