@@ -320,7 +320,9 @@ where
         let io = TokioIo::new(stream);
         let ended = if maybe_http2 {
             let connection = self.builders.either.serve_connection(io, self.service);
-            self.watcher.watch(connection.into_owned()).await
+            // Boxed: HTTP/2's connection state is large, and would otherwise size the task of
+            // every connection, HTTP/1.1 ones included.
+            Box::pin(self.watcher.watch(connection.into_owned())).await
         } else {
             let connection = self.builders.http1.serve_connection(io, self.service);
             self.watcher.watch(connection).await.map_err(Into::into)

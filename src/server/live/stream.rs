@@ -132,6 +132,8 @@ pub fn event_stream(
     snapshot: Snapshot,
     shutdown: CancellationToken,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    // The database reads below are boxed while they run: inline, the largest of them would
+    // size the stream's state for as long as it is open, which is mostly waiting for frames.
     async_stream::stream! {
         let StreamStart { slug, user, last_event_id, retry, heartbeat } = start;
         // Subscribe first: whatever commits from here on reaches us, live or through the log.
@@ -140,13 +142,13 @@ pub fn event_stream(
 
         let closed = subscription.closed.clone();
         let stops = [&shutdown, &closed];
-        let Some(start) = until_ok("event stream start", stops, || begin(&hub, &store, &slug, last_event_id)).await else {
+        let Some(start) = Box::pin(until_ok("event stream start", stops, || begin(&hub, &store, &slug, last_event_id))).await else {
             return;
         };
         let mut last = match start {
             Begin::Replay { after } => after,
             Begin::Snapshot => {
-                let Some((version, state)) = until_ok("event stream snapshot", stops, &snapshot).await else {
+                let Some((version, state)) = Box::pin(until_ok("event stream snapshot", stops, &snapshot)).await else {
                     return;
                 };
                 yield Ok(sse::event(EventKind::Snapshot, Some(version), &String::from_utf8_lossy(&state)));
@@ -162,7 +164,7 @@ pub fn event_stream(
         loop {
             if behind {
                 // Refill from memory or the change log, page by page, until we are level.
-                let Some(frames) = until_ok("event stream refill", stops, || frames_after(&hub, &store, &slug, last)).await else {
+                let Some(frames) = Box::pin(until_ok("event stream refill", stops, || frames_after(&hub, &store, &slug, last))).await else {
                     return;
                 };
                 behind = frames.len() >= REPLAY_PAGE as usize;
