@@ -187,7 +187,11 @@ impl Application {
             let mut sweeps = tokio::time::interval(IDLE_ROOM_SWEEP);
             loop {
                 tokio::select! {
-                    () = stopping.cancelled() => break,
+                    () = stopping.cancelled() => {
+                        // Every event stream ends.
+                        hub.close_all();
+                        break;
+                    }
                     _ = sweeps.tick() => {
                         let kept = hub.forget_idle_rooms();
                         tracing::debug!(kept, "rooms in memory");

@@ -10,10 +10,14 @@
 //! - A subscriber that falls more than [`ROOM_BACKLOG`] frames behind is not buffered without
 //!   bound: its receiver reports `Lagged`, and its stream refills the gap from the change log
 //!   (`live::stream`), so a slow phone costs memory for nobody else.
-//! - Presence (the online count) goes through a `watch` channel, and is coalesced: a join or a
-//!   leave only changes a counter, and the room's count is sent at most once per
-//!   [`PRESENCE_INTERVAL`], so 10,000 joins do not wake 10,000 streams 10,000 times. A new
-//!   stream's first presence frame is counted fresh, itself included.
+//! - Presence (the online count) is coalesced: a join or a leave only changes a counter, and the
+//!   room's count is sent at most once per [`PRESENCE_INTERVAL`], so 10,000 joins do not wake
+//!   10,000 streams 10,000 times. A new stream's first presence frame is counted fresh, itself
+//!   included.
+//! - Everything a stream waits for — changes, presence, the room's deletion, the server's
+//!   shutdown — comes through that one channel ([`Message`]). A stream waits on one receiver
+//!   (and its heartbeat timer): waiting on more (a `watch`, cancellation tokens) would take each
+//!   one's lock, shared by every stream of the room, on every wake-up of every stream.
 //! - A room's state (what `GET` and a stream's snapshot serve) is kept here once read, with its
 //!   version: it is served from memory while no later change has been published, and read again
 //!   from the database once, by one request, when one has ([`Hub::shared_state`]).
@@ -29,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::sse;
@@ -45,6 +49,17 @@ pub const RING_FRAMES: usize = 1024;
 
 /// A room's online count reaches its streams at most this often.
 pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// What a room's channel carries to its streams.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// A committed change.
+    Change(Frame),
+    /// The room's online count changed: its `presence` frame.
+    Presence(Bytes),
+    /// The room was deleted, or the server is shutting down: its streams end.
+    Closed,
+}
 
 /// One encoded change event.
 #[derive(Debug, Clone)]
@@ -132,11 +147,11 @@ pub struct Hub {
 
 #[derive(Debug)]
 struct RoomChannel {
-    frames: broadcast::Sender<Frame>,
+    messages: broadcast::Sender<Message>,
     /// Streams open on this room in this process.
     online: AtomicU64,
-    /// The current `presence` frame.
-    presence: watch::Sender<Bytes>,
+    /// The online count last sent.
+    presence_sent: Mutex<u64>,
     /// A presence frame is due: the count changed since the last one was sent.
     presence_due: AtomicBool,
     /// Cancelled when the room is deleted: its streams end.
@@ -158,8 +173,7 @@ struct RoomChannel {
 /// when the subscription is dropped).
 #[derive(Debug)]
 pub struct Subscription {
-    pub frames: broadcast::Receiver<Frame>,
-    pub presence: watch::Receiver<Bytes>,
+    pub messages: broadcast::Receiver<Message>,
     /// Cancelled when the room is deleted.
     pub closed: CancellationToken,
     channel: Arc<RoomChannel>,
@@ -180,9 +194,9 @@ impl Hub {
             .entry(slug.to_owned())
             .or_insert_with(|| {
                 Arc::new(RoomChannel {
-                    frames: broadcast::channel(ROOM_BACKLOG).0,
+                    messages: broadcast::channel(ROOM_BACKLOG).0,
                     online: AtomicU64::new(0),
-                    presence: watch::channel(presence_frame(0)).0,
+                    presence_sent: Mutex::new(0),
                     presence_due: AtomicBool::new(false),
                     closed: CancellationToken::new(),
                     latest: AtomicI64::new(-1),
@@ -223,12 +237,11 @@ impl Hub {
         if let Some(user) = user {
             *lock(&channel.present).entry(user.to_owned()).or_default() += 1;
         }
-        let frames = channel.frames.subscribe();
+        let messages = channel.messages.subscribe();
         channel.online.fetch_add(1, Ordering::SeqCst);
         channel.presence_changed();
         Subscription {
-            frames,
-            presence: channel.presence.subscribe(),
+            messages,
             closed: channel.closed.clone(),
             channel,
             user: user.map(str::to_owned),
@@ -244,7 +257,7 @@ impl Hub {
         channel.keep_newest(&frame);
         channel.latest.fetch_max(change.version, Ordering::SeqCst);
         // No subscriber is not an error: nobody is watching this room right now.
-        let _ = channel.frames.send(frame);
+        let _ = channel.messages.send(Message::Change(frame));
         self.published.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -386,7 +399,17 @@ impl Hub {
             .unwrap_or_else(|poison| poison.into_inner())
             .remove(slug);
         if let Some(channel) = removed {
+            let _ = channel.messages.send(Message::Closed);
             channel.closed.cancel();
+        }
+    }
+
+    /// Ends every stream of every room: the server is shutting down. (A stream that opens
+    /// after this sees the shutdown itself.)
+    pub fn close_all(&self) {
+        let channels: Vec<_> = lock(&self.rooms).values().cloned().collect();
+        for channel in channels {
+            let _ = channel.messages.send(Message::Closed);
         }
     }
 
@@ -445,7 +468,7 @@ impl Drop for Subscription {
 }
 
 impl Subscription {
-    /// The room's presence frame as of now (the watch channel's may be up to
+    /// The room's presence frame as of now (the last one sent may be up to
     /// [`PRESENCE_INTERVAL`] old): what a new stream starts with.
     pub fn current_presence(&self) -> Bytes {
         presence_frame(self.channel.online.load(Ordering::SeqCst))
@@ -530,12 +553,13 @@ impl RoomChannel {
     fn send_presence(&self) {
         self.presence_due.store(false, Ordering::SeqCst);
         let online = self.online.load(Ordering::SeqCst);
-        self.presence.send_if_modified(|frame| {
-            let next = presence_frame(online);
-            let changed = *frame != next;
-            *frame = next;
-            changed
-        });
+        let mut sent = lock(&self.presence_sent);
+        if *sent != online {
+            *sent = online;
+            let _ = self
+                .messages
+                .send(Message::Presence(presence_frame(online)));
+        }
     }
 }
 
@@ -620,16 +644,33 @@ mod tests {
         }
     }
 
+    /// The next change a subscription receives (presence is passed over).
+    async fn next_change(subscription: &mut Subscription) -> Frame {
+        loop {
+            match subscription.messages.recv().await.unwrap() {
+                Message::Change(frame) => return frame,
+                Message::Presence(_) => {}
+                Message::Closed => panic!("closed"),
+            }
+        }
+    }
+
+    /// The next presence frame a subscription receives, as text.
+    async fn next_presence(subscription: &mut Subscription) -> String {
+        loop {
+            if let Message::Presence(frame) = subscription.messages.recv().await.unwrap() {
+                return String::from_utf8_lossy(&frame).into_owned();
+            }
+        }
+    }
+
     #[tokio::test]
     async fn every_subscriber_gets_the_same_bytes() {
         let hub = Hub::new();
         let mut a = hub.subscribe("main");
         let mut b = hub.subscribe("main");
         hub.publish("main", &change(1));
-        let (fa, fb) = (
-            a.frames.recv().await.unwrap(),
-            b.frames.recv().await.unwrap(),
-        );
+        let (fa, fb) = (next_change(&mut a).await, next_change(&mut b).await);
         assert_eq!(fa.version, 1);
         // One encoding, shared: both point at the same allocation.
         assert_eq!(fa.bytes.as_ptr(), fb.bytes.as_ptr());
@@ -640,18 +681,38 @@ mod tests {
         let hub = Hub::new();
         let mut other = hub.subscribe("other");
         hub.publish("main", &change(1));
-        assert!(other.frames.try_recv().is_err());
+        while let Ok(message) = other.messages.try_recv() {
+            assert!(!matches!(message, Message::Change(_)));
+        }
     }
 
     #[tokio::test]
     async fn closing_a_room_ends_its_subscriptions() {
         let hub = Hub::new();
-        let subscription = hub.subscribe("gone");
-        let other = hub.subscribe("main");
+        let mut subscription = hub.subscribe("gone");
+        let mut other = hub.subscribe("main");
         hub.close_room("gone");
         assert!(subscription.closed.is_cancelled());
+        assert!(matches!(
+            subscription.messages.recv().await,
+            Ok(Message::Closed)
+        ));
         assert!(!other.closed.is_cancelled());
+        assert!(other.messages.try_recv().is_err());
         assert_eq!(hub.online("gone"), 0);
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_closes_every_room() {
+        let hub = Hub::new();
+        let mut rooms = [hub.subscribe("a"), hub.subscribe("b")];
+        hub.close_all();
+        for subscription in &mut rooms {
+            assert!(matches!(
+                subscription.messages.recv().await,
+                Ok(Message::Closed)
+            ));
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -661,36 +722,31 @@ mod tests {
         let b = hub.subscribe("main");
         assert_eq!(hub.online("main"), 2);
         assert!(String::from_utf8_lossy(&b.current_presence()).contains("\"online\":2"));
-        a.presence.changed().await.unwrap();
-        assert!(String::from_utf8_lossy(&a.presence.borrow_and_update()).contains("\"online\":2"));
+        assert!(next_presence(&mut a).await.contains("\"online\":2"));
         drop(b);
         assert_eq!(hub.online("main"), 1);
-        a.presence.changed().await.unwrap();
-        assert!(String::from_utf8_lossy(&a.presence.borrow_and_update()).contains("\"online\":1"));
+        assert!(next_presence(&mut a).await.contains("\"online\":1"));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_of_joins_is_one_presence_frame() {
         let hub = Hub::new();
         let mut watcher = hub.subscribe("main");
+        assert!(next_presence(&mut watcher).await.contains("\"online\":1"));
         tokio::time::sleep(PRESENCE_INTERVAL * 2).await;
-        watcher.presence.borrow_and_update();
         let started = tokio::time::Instant::now();
         let joined: Vec<_> = (0..10_000).map(|_| hub.subscribe("main")).collect();
-        watcher.presence.changed().await.unwrap();
-        assert_eq!(started.elapsed(), PRESENCE_INTERVAL);
         assert!(
-            String::from_utf8_lossy(&watcher.presence.borrow_and_update())
+            next_presence(&mut watcher)
+                .await
                 .contains("\"online\":10001")
         );
+        assert_eq!(started.elapsed(), PRESENCE_INTERVAL);
         // Nothing more until the count changes again.
         tokio::time::sleep(PRESENCE_INTERVAL * 4).await;
-        assert!(!watcher.presence.has_changed().unwrap());
+        assert!(watcher.messages.try_recv().is_err());
         drop(joined);
-        watcher.presence.changed().await.unwrap();
-        assert!(
-            String::from_utf8_lossy(&watcher.presence.borrow_and_update()).contains("\"online\":1")
-        );
+        assert!(next_presence(&mut watcher).await.contains("\"online\":1"));
     }
 
     fn state_at(version: i64) -> SharedState {

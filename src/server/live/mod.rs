@@ -7,4 +7,4 @@ pub mod hub;
 pub mod sse;
 pub mod stream;
 
-pub use hub::{Frame, Hub, SharedState, Subscription};
+pub use hub::{Frame, Hub, Message, SharedState, Subscription};

@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::hub::{Frame, Hub};
+use super::hub::{Frame, Hub, Message};
 use super::sse;
 use crate::model::EventKind;
 use crate::server::store::{self, Store, StoreError};
@@ -138,6 +138,10 @@ pub fn event_stream(
         let StreamStart { slug, user, last_event_id, retry, heartbeat } = start;
         // Subscribe first: whatever commits from here on reaches us, live or through the log.
         let mut subscription = hub.subscribe_as(&slug, user.as_deref());
+        // A shutdown that began before we subscribed sent its `Closed` before we could see it.
+        if shutdown.is_cancelled() {
+            return;
+        }
         yield Ok(sse::retry(retry.as_millis() as u64));
 
         let closed = subscription.closed.clone();
@@ -157,7 +161,6 @@ pub fn event_stream(
         };
         // Whatever was committed after `last` before we subscribed, or while we read the snapshot.
         let mut behind = true;
-        subscription.presence.borrow_and_update();
         yield Ok(subscription.current_presence());
 
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
@@ -174,29 +177,28 @@ pub fn event_stream(
                 }
                 continue;
             }
+            // Only the room's channel and the heartbeat: shutdown and deletion come through the
+            // channel too (see `hub`).
             tokio::select! {
                 biased;
-                _ = shutdown.cancelled() => return,
-                _ = subscription.closed.cancelled() => return,
-                received = subscription.frames.recv() => match received {
+                received = subscription.messages.recv() => match received {
                     // Already sent (from the snapshot or the log).
-                    Ok(frame) if frame.version <= last => {}
-                    Ok(frame) if frame.version == last + 1 => {
+                    Ok(Message::Change(frame)) if frame.version <= last => {}
+                    Ok(Message::Change(frame)) if frame.version == last + 1 => {
                         last = frame.version;
                         yield Ok(frame.bytes);
                     }
                     // A gap: this frame is ahead of what we have sent, fill in from the log.
-                    Ok(_) | Err(RecvError::Lagged(_)) => behind = true,
-                    Err(RecvError::Closed) => return,
+                    Ok(Message::Change(_)) | Err(RecvError::Lagged(_)) => behind = true,
+                    Ok(Message::Presence(frame)) => yield Ok(frame),
+                    Ok(Message::Closed) | Err(RecvError::Closed) => return,
                 },
-                changed = subscription.presence.changed() => {
-                    if changed.is_err() {
+                _ = ping.tick() => {
+                    if shutdown.is_cancelled() {
                         return;
                     }
-                    let presence = subscription.presence.borrow_and_update().clone();
-                    yield Ok(presence);
+                    yield Ok(Bytes::from_static(sse::PING));
                 }
-                _ = ping.tick() => yield Ok(Bytes::from_static(sse::PING)),
             }
         }
     }
