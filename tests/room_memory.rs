@@ -127,7 +127,9 @@ async fn a_room_served_from_memory_equals_the_database_after_a_restart() {
     assert_eq!(snapshot(&guest, &base, &slug).await, guest_snapshot);
     assert_eq!(states_read(&base).await, 1, "one read after the restart");
 
-    // A new name shows at once on its author's words, though the room did not change.
+    // A new name shows at once on its author's words, though the room did not change: and the
+    // room's tag changes with it, so a cached copy is not declared fresh.
+    let (before_rename, tag_before) = get_room(&host, &base, &slug).await;
     let renamed = guest
         .patch(format!("{base}/api/me"))
         .json(&json!({ "name": "Invitada" }))
@@ -138,6 +140,20 @@ async fn a_room_served_from_memory_equals_the_database_after_a_restart() {
     let (after, _) = get_room(&host, &base, &slug).await;
     let after: Value = serde_json::from_str(&after).unwrap();
     assert_eq!(after["sentence"]["words"][1]["author"]["name"], "Invitada");
+    let revalidated = host
+        .get(format!("{base}/api/rooms/{slug}"))
+        .header("If-None-Match", &tag_before)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 200, "not 304: the body changed");
+    assert_ne!(revalidated.headers()["etag"], tag_before.as_str());
+    let body: Value = revalidated.json().await.unwrap();
+    assert_eq!(
+        body["version"],
+        serde_json::from_str::<Value>(&before_rename).unwrap()["version"]
+    );
+    assert_eq!(body["sentence"]["words"][1]["author"]["name"], "Invitada");
     server.start_kill().unwrap();
     let _ = server.wait().await;
 }

@@ -54,20 +54,28 @@ fn whole_seconds(time: SystemTime) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs())
 }
 
-/// A room state's entity tag. It changes with the version, and differs for the host, whose
-/// state says `"host": true`.
-pub fn room_etag(version: i64, host: bool) -> String {
-    if host {
-        format!("\"{version}-host\"")
-    } else {
-        format!("\"{version}\"")
-    }
+/// A room state's entity tag: its version, then a digest of the JSON served. `If-Match` compares
+/// the version (a write goes through only if the room is still at that version); the digest
+/// makes the tag change whenever the body does, even where the room does not: for its host (whose
+/// state says `"host": true`), and after a rename (which changes the authors' names on its words).
+pub fn room_etag(version: i64, json: &[u8]) -> String {
+    format!("\"{version}-{:016x}\"", fnv1a(json))
 }
 
-/// The room version an entity tag names, if it is one of ours.
+/// FNV-1a, 64 bits: a digest that stays the same across processes and builds, so that every
+/// server of a room gives the same body the same tag.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The room version an entity tag names, if it is one of ours (`"7-…"`, or a bare `"7"`).
 fn version_of(tag: &str) -> Option<i64> {
     let opaque = tag.trim().strip_prefix('"')?.strip_suffix('"')?;
-    let digits = opaque.strip_suffix("-host").unwrap_or(opaque);
+    let digits = opaque
+        .split_once('-')
+        .map_or(opaque, |(version, _)| version);
     digits.parse().ok().filter(|v: &i64| *v >= 0)
 }
 
@@ -130,20 +138,34 @@ mod tests {
 
     #[test]
     fn if_none_match_compares_weakly() {
-        let etag = room_etag(4, false);
-        assert!(none_match_hits(&headers(IF_NONE_MATCH, "\"4\""), &etag));
-        assert!(none_match_hits(&headers(IF_NONE_MATCH, "W/\"4\""), &etag));
-        assert!(none_match_hits(
-            &headers(IF_NONE_MATCH, "\"1\", \"4\""),
-            &etag
-        ));
+        let etag = room_etag(4, b"{}");
+        assert_eq!(etag, "\"4-08f44b07b5901a25\"");
+        let value = |tags: String| {
+            let mut headers = HeaderMap::new();
+            headers.insert(IF_NONE_MATCH, HeaderValue::from_str(&tags).unwrap());
+            headers
+        };
+        assert!(none_match_hits(&value(etag.clone()), &etag));
+        assert!(none_match_hits(&value(format!("W/{etag}")), &etag));
+        assert!(none_match_hits(&value(format!("\"1\", {etag}")), &etag));
         assert!(none_match_hits(&headers(IF_NONE_MATCH, "*"), &etag));
-        assert!(!none_match_hits(&headers(IF_NONE_MATCH, "\"5\""), &etag));
-        assert!(!none_match_hits(
-            &headers(IF_NONE_MATCH, "\"4-host\""),
-            &etag
-        ));
+        assert!(!none_match_hits(&headers(IF_NONE_MATCH, "\"4\""), &etag));
+        // The same version with another body (the host's, or after a rename): another tag.
+        assert!(!none_match_hits(&value(room_etag(4, b"{ }")), &etag));
         assert!(!none_match_hits(&HeaderMap::new(), &etag));
+    }
+
+    #[test]
+    fn if_match_names_the_version() {
+        assert_eq!(
+            if_match_versions(&headers(IF_MATCH, "\"4-08f44b07b5901a25\", \"5\"")),
+            Some(vec![4, 5])
+        );
+        assert_eq!(
+            if_match_versions(&headers(IF_MATCH, "W/\"4-08f44b07b5901a25\", \"x\"")),
+            Some(vec![])
+        );
+        assert_eq!(if_match_versions(&headers(IF_MATCH, "*")), None);
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub async fn events(
     let snapshot: Snapshot = Box::new(move || {
         let (rooms, user, slug) = (rooms.clone(), user.clone(), snapshot_slug.clone());
         Box::pin(async move {
-            let (version, _, json) = rooms
+            let (version, json) = rooms
                 .room_json(&slug, &user)
                 .await
                 .map_err(|error| error.to_string())?;

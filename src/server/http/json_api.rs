@@ -64,7 +64,7 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 #[utoipa::path(get, path = "/api/rooms/{slug}", tag = "rooms", params(Slug),
     responses(
         (status = 200, description = "The room state", body = RoomState, headers(
-            ("ETag" = String, description = "Strong tag of the room version"),
+            ("ETag" = String, description = "Strong tag: the room version, then a digest of this body"),
             ("Cache-Control" = String, description = "`no-cache`"))),
         (status = 304, description = "Unchanged since the `If-None-Match` tag", headers(
             ("ETag" = String), ("Cache-Control" = String))),
@@ -79,8 +79,8 @@ pub async fn get_room(
 ) -> Result<Response, AppError> {
     let slug = room_slug(&slug)?;
     // Encoded once per version of the room, not per request.
-    let (version, host, json) = rooms.room_json(&slug, &session.user).await?;
-    let etag = room_etag(version, host);
+    let (version, json) = rooms.room_json(&slug, &session.user).await?;
+    let etag = room_etag(version, &json);
     let mut response = if none_match_hits(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -123,13 +123,9 @@ pub async fn create_room(
         .create_room_with_code(title.as_ref(), &session.user, &settings)
         .await?;
     let location = format!("/api/rooms/{}", state.slug);
-    let etag = room_etag(state.version, state.host);
-    let mut response = (StatusCode::CREATED, Json(state)).into_response();
+    let mut response = room_response(StatusCode::CREATED, state)?;
     if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
-    }
-    if let Ok(etag) = HeaderValue::from_str(&etag) {
-        response.headers_mut().insert(header::ETAG, etag);
     }
     Ok(response)
 }
@@ -326,16 +322,20 @@ fn word_id(raw: &str) -> Result<i64, AppError> {
 }
 
 /// A room state response with its validators.
-fn room_response(status: StatusCode, state: RoomState) -> Response {
-    let etag = room_etag(state.version, state.host);
-    let mut response = (status, Json(state)).into_response();
+fn room_response(status: StatusCode, state: RoomState) -> Result<Response, AppError> {
+    let json = serde_json::to_vec(&state).map_err(|error| {
+        tracing::error!(%error, "a room state could not be encoded");
+        AppError::internal()
+    })?;
+    let etag = room_etag(state.version, &json);
+    let mut response = (status, [(header::CONTENT_TYPE, JSON)], json).into_response();
     let headers = response.headers_mut();
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, etag);
     }
     headers.insert(header::CACHE_CONTROL, NO_CACHE);
     headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
-    response
+    Ok(response)
 }
 
 /// `PUT /api/rooms/{slug}`: creates the room (201) or, for its host, replaces it (200).
@@ -372,13 +372,13 @@ pub async fn put_room(
         .await?;
     Ok(match put {
         Put::Created => {
-            let mut response = room_response(StatusCode::CREATED, state);
+            let mut response = room_response(StatusCode::CREATED, state)?;
             if let Ok(location) = HeaderValue::from_str(&format!("/api/rooms/{slug}")) {
                 response.headers_mut().insert(header::LOCATION, location);
             }
             response
         }
-        Put::Replaced => room_response(StatusCode::OK, state),
+        Put::Replaced => room_response(StatusCode::OK, state)?,
     })
 }
 
@@ -412,7 +412,7 @@ pub async fn patch_room(
             precondition.as_deref(),
         )
         .await?;
-    Ok(room_response(StatusCode::OK, state))
+    room_response(StatusCode::OK, state)
 }
 
 /// `DELETE /api/rooms/{slug}`: the host deletes the room and its story.
@@ -543,7 +543,7 @@ pub async fn start_round(
     let state = rooms
         .start_round(&slug, &session.user, precondition.as_deref())
         .await?;
-    Ok(room_response(StatusCode::OK, state))
+    room_response(StatusCode::OK, state)
 }
 
 /// `GET /api/rooms/{slug}/story`: the finished sentences, as JSON, plain text or Markdown

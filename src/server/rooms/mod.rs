@@ -299,19 +299,15 @@ impl Rooms {
         Ok(self.shared_state(slug).await?.for_caller(caller.as_str()))
     }
 
-    /// A room's state as `caller` sees it, as JSON: (version, whether the caller is the host,
-    /// the JSON), from memory like [`Rooms::room_state`].
+    /// A room's state as `caller` sees it, as JSON, with its version: from memory like
+    /// [`Rooms::room_state`].
     pub async fn room_json(
         &self,
         slug: &RoomSlug,
         caller: &UserId,
-    ) -> Result<(i64, bool, Bytes), ServiceError> {
+    ) -> Result<(i64, Bytes), ServiceError> {
         let shared = self.shared_state(slug).await?;
-        Ok((
-            shared.state.version,
-            shared.is_host(caller.as_str()),
-            shared.json_for(caller.as_str()),
-        ))
+        Ok((shared.state.version, shared.json_for(caller.as_str())))
     }
 
     /// A room's state as everyone sees it, with its host.
