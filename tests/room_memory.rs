@@ -29,6 +29,15 @@ async fn resumed(base: &str, slug: &str, after: i64, last: i64) -> Vec<i64> {
     words.into_iter().map(|(version, _)| version).collect()
 }
 
+/// `streams` streams resuming after `after` at once: each gets every word up to `last`, once.
+async fn resume_together(base: &str, streams: usize, after: i64, last: i64) {
+    let expected: Vec<i64> = (after + 1..=last).collect();
+    let resumes = (0..streams).map(|_| resumed(base, "main", after, last));
+    for versions in futures::future::join_all(resumes).await {
+        assert_eq!(versions, expected);
+    }
+}
+
 /// The data of the `snapshot` a new stream of the room opens with.
 async fn snapshot(client: &reqwest::Client, base: &str, slug: &str) -> String {
     let mut events =
@@ -185,12 +194,8 @@ async fn resumes_are_served_from_memory_and_share_one_log_read() {
         .as_i64()
         .unwrap();
     let from = last - 20;
-    let expected: Vec<i64> = (from + 1..=last).collect();
 
-    let streams = (0..STREAMS).map(|_| resumed(&base, "main", from, last));
-    for versions in futures::future::join_all(streams).await {
-        assert_eq!(versions, expected);
-    }
+    resume_together(&base, STREAMS, from, last).await;
     assert_eq!(
         counter(&base, "frase_change_log_reads_total").await,
         0,
@@ -200,10 +205,7 @@ async fn resumes_are_served_from_memory_and_share_one_log_read() {
     server.start_kill().unwrap();
     let _ = server.wait().await;
     let mut server = start().await;
-    let streams = (0..STREAMS).map(|_| resumed(&base, "main", from, last));
-    for versions in futures::future::join_all(streams).await {
-        assert_eq!(versions, expected);
-    }
+    resume_together(&base, STREAMS, from, last).await;
     assert_eq!(
         counter(&base, "frase_change_log_reads_total").await,
         1,
