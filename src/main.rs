@@ -9,6 +9,12 @@ use frase::server::serve::serve;
 use frase::server::store::{self, Store};
 use tracing_subscriber::EnvFilter;
 
+/// Every request allocates (its head, its extensions, its layers' futures): mimalloc's
+/// thread-local free lists serve it several times faster than glibc's, whose
+/// `malloc`/`free`/`malloc_consolidate` were a fifth of the server's time under a read load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()

@@ -276,7 +276,11 @@ impl Rooms {
                     version = event.version;
                     store::insert_change(conn, slug.as_str(), event, &step.now).await?;
                 }
-                store::set_room_version(conn, slug.as_str(), version, &step.now).await?;
+                // Logging a change moves its room to the change's version (a trigger); a change
+                // with no event still marks the room as modified.
+                if events.is_empty() {
+                    store::set_room_version(conn, slug.as_str(), version, &step.now).await?;
+                }
                 store::mark_key_committed(conn, slug.as_str(), version).await?;
                 let room_slug = slug.to_string();
                 let publish: store::AfterCommit = Box::new(move || {

@@ -34,8 +34,7 @@ impl Rooms {
                     return Err(ServiceError::Locked(slug.to_string()));
                 }
                 let word = Word::parse(text, settings.max_word_length as usize)?;
-                let sentence = store::current_sentence(conn, slug.as_str()).await?;
-                let last = store::last_word_of_sentence(conn, sentence.id).await?;
+                let (sentence, last) = store::open_sentence_end(conn, slug.as_str()).await?;
                 // In a `turns` round the order decides who plays, not the double-turn rule.
                 let round_after = if settings.mode == Mode::Turns {
                     Some(turns::check_turn_of(conn, step.room, author, step.now_ms).await?)
@@ -50,7 +49,9 @@ impl Rooms {
                 let position = last.map_or(0, |w| w.position + 1);
                 let ends_sentence = sentence_ends_after(settings, &word, position as u32);
                 let default_name = author.default_name();
-                store::ensure_user(conn, author.as_str(), default_name.as_str(), &step.now).await?;
+                let author_name =
+                    store::user_named(conn, author.as_str(), default_name.as_str(), &step.now)
+                        .await?;
                 let view = store::insert_word(
                     conn,
                     NewWord {
@@ -63,6 +64,7 @@ impl Rooms {
                         author_id: author.as_str(),
                         created_at: &step.now,
                     },
+                    author_name,
                 )
                 .await?;
                 if ends_sentence {

@@ -11,7 +11,8 @@
 //! 2. It takes the mutex again. Every change that queued in between has joined the same
 //!    transaction. If its group is still open, it commits it (one fsync for all of them) and runs,
 //!    in order, what each change asked to run once durable (publishing its live events), then
-//!    tells the group; otherwise a member ahead of it already did. Either way a change returns
+//!    tells the group; otherwise a member ahead of it already did (and a member whose group is
+//!    committed while it waits leaves the queue without taking its turn). Either way a change returns
 //!    only once its own commit is durable (or has failed, for everyone in the group).
 //!
 //! Alone, a change costs one more turn of the mutex; with 32 writers, one fsync serves many.
@@ -154,10 +155,18 @@ impl GroupWriter {
                 }
             }
         };
-        // Step 2, in its own task: the group commits even if this request is dropped now.
+        // Step 2, in its own task: the group commits even if this request is dropped now. A
+        // member ahead of this one may commit the group first: then this one leaves the queue
+        // for the writer at once rather than take a turn that has nothing to do.
         let state = self.state.clone();
+        let mut committed = outcome.clone();
         let committer = tokio::spawn(async move {
-            let Ok(mut state) = GroupWriter::lock_state(&state).await else {
+            let guard = tokio::select! {
+                biased;
+                _ = committed.wait_for(Option::is_some) => return,
+                guard = state.lock() => guard,
+            };
+            let Ok(mut state) = GroupWriter::ready(guard).await else {
                 return;
             };
             if state.open.as_ref().is_some_and(|open| open.id == group) {
@@ -202,7 +211,14 @@ impl GroupWriter {
     async fn lock_state(
         state: &Mutex<WriterState>,
     ) -> Result<MutexGuard<'_, WriterState>, StoreError> {
-        let mut state = state.lock().await;
+        GroupWriter::ready(state.lock().await).await
+    }
+
+    /// Makes the writer ready for its holder: its connection taken, and what a change cut off
+    /// while holding it left behind cleaned up.
+    async fn ready(
+        mut state: MutexGuard<'_, WriterState>,
+    ) -> Result<MutexGuard<'_, WriterState>, StoreError> {
         if state.conn.is_none() {
             let conn = state.pool.acquire().await?;
             state.conn = Some(conn);

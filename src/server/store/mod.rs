@@ -29,11 +29,11 @@ pub use idempotency::{
 pub use rooms::{
     NewWord, RoomRow, SentenceRow, WordRow, authored_story, contributors, current_sentence,
     delete_room, delete_word, delete_words_of_sentence, finish_sentence, finished_sentence_count,
-    insert_room, insert_word, last_word_of_sentence, open_sentence, room, rooms_with_rounds,
-    set_finished_sentence_text, set_room_version, set_round, story, update_room, update_word_text,
-    word_by_id, words_after, words_of_sentence,
+    insert_room, insert_word, last_word_of_sentence, open_sentence, open_sentence_end, room,
+    rooms_with_rounds, set_finished_sentence_text, set_room_version, set_round, story, update_room,
+    update_word_text, word_by_id, words_after, words_of_sentence,
 };
-pub use users::{ensure_user, set_user_name, user_name};
+pub use users::{ensure_user, set_user_name, user_name, user_named};
 
 /// A read connection or transaction: every query takes one of these.
 pub type Conn = sqlx::SqliteConnection;

@@ -208,6 +208,35 @@ pub async fn last_word_of_sentence(
     .transpose()
 }
 
+/// The open sentence of a room and its last word, in one query (what adding a word needs).
+pub async fn open_sentence_end(
+    conn: &mut Conn,
+    slug: &str,
+) -> Result<(SentenceRow, Option<WordRow>), StoreError> {
+    let row = sqlx::query(
+        "SELECT s.id, w.author_id, w.position FROM sentences s \
+         LEFT JOIN words w ON w.sentence_id = s.id \
+         WHERE s.room_slug = ? AND s.finished_version IS NULL \
+         ORDER BY w.position DESC LIMIT 1",
+    )
+    .bind(slug)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::Corrupt(format!("room {slug} has no open sentence")))?;
+    let sentence = SentenceRow {
+        id: row.try_get("id")?,
+    };
+    let author_id: Option<String> = row.try_get("author_id")?;
+    let position: Option<i64> = row.try_get("position")?;
+    let last = author_id
+        .zip(position)
+        .map(|(author_id, position)| WordRow {
+            author_id,
+            position,
+        });
+    Ok((sentence, last))
+}
+
 /// The fields of a new word; the caller has checked it against the domain rules.
 pub struct NewWord<'a> {
     pub room_slug: &'a str,
@@ -220,7 +249,13 @@ pub struct NewWord<'a> {
     pub created_at: &'a str,
 }
 
-pub async fn insert_word(conn: &mut Conn, word: NewWord<'_>) -> Result<WordView, StoreError> {
+/// Inserts a word whose author exists and is named `author_name`, and returns it as read back
+/// (without reading it back: every field is known once the row has its id).
+pub async fn insert_word(
+    conn: &mut Conn,
+    word: NewWord<'_>,
+    author_name: String,
+) -> Result<WordView, StoreError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO words (room_slug, sentence_id, position, version, text, ends_sentence, author_id, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -235,9 +270,19 @@ pub async fn insert_word(conn: &mut Conn, word: NewWord<'_>) -> Result<WordView,
     .bind(word.created_at)
     .fetch_one(&mut *conn)
     .await?;
-    word_by_id(conn, word.room_slug, id)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("word {id} vanished after insert")))
+    Ok(WordView {
+        id,
+        version: word.version,
+        sentence_id: word.sentence_id,
+        position: word.position,
+        text: word.text.to_owned(),
+        ends_sentence: word.ends_sentence,
+        author: UserRef {
+            id: word.author_id.to_owned(),
+            name: author_name,
+        },
+        created_at: word.created_at.to_owned(),
+    })
 }
 
 /// A fixed word: new text, and the version of the change as its version.

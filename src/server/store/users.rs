@@ -9,15 +9,27 @@ pub async fn ensure_user(
     default_name: &str,
     now: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+    user_named(conn, id, default_name, now).await.map(drop)
+}
+
+/// Makes sure the user exists (named `default_name` if they are new) and returns their name, in
+/// one statement: a word's author is known and named without reading the row back.
+pub async fn user_named(
+    conn: &mut Conn,
+    id: &str,
+    default_name: &str,
+    now: &str,
+) -> Result<String, StoreError> {
+    // `DO UPDATE` with no real change, so that `RETURNING` also answers for an existing user.
+    Ok(sqlx::query_scalar(
+        "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET name = users.name RETURNING name",
     )
     .bind(id)
     .bind(default_name)
     .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 pub async fn user_name(conn: &mut Conn, id: &str) -> Result<Option<String>, StoreError> {
