@@ -87,56 +87,64 @@ pub fn router(state: AppState) -> Router {
         // rather than the page fallback below.
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
         .fallback(move |request: Request| fallback(page_state.clone(), request))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            abuse::limit_writes_per_address,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::idempotent_posts,
-        ))
-        .layer(middleware::from_fn(render_watchdog::retry_stalled_pages))
-        .layer(middleware::from_fn(validators::page_validators))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            csrf::check_form_tokens,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            origin::refuse_cross_site,
-        ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(problem::problem_responses))
-        // Inside the counter (its 500 is counted) and the locale (its problem is translated).
-        .layer(panics::catch_panics(state.metrics.clone()))
-        .layer(middleware::from_fn_with_state(
-            Arc::new(methods::AllowTable::new()),
-            methods::method_semantics,
-        ))
-        // Outside every layer that answers with a problem, which it renders in the reader's
-        // language.
-        .layer(middleware::from_fn(locale::negotiate))
-        // Answers CORS preflights (before the method rules, which would answer any OPTIONS).
-        .layer(tower::util::option_layer(state.cors.layer()))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            metrics::count_responses,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.session.clone(),
-            session_layer,
-        ))
-        .layer(compression::CompressUnlessStream)
-        .layer(middleware::from_fn(validators::encoding_etags))
-        .layer(middleware::from_fn_with_state(
-            state.transport,
-            security::security_headers,
-        ))
-        // One log line per request, at `info`: method, path, status and latency.
+        // One layer stack, applied to each route once: every `from_fn` layer clones what is
+        // below it on each request, and separate `Router::layer`s put a boxed route (a
+        // clone is an allocation) under each of them. Outermost first.
         .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            tower::ServiceBuilder::new()
+                // One log line per request, at `info`: method, path, status and latency.
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(middleware::from_fn_with_state(
+                    state.transport,
+                    security::security_headers,
+                ))
+                .layer(middleware::from_fn(validators::encoding_etags))
+                .layer(compression::CompressUnlessStream)
+                .layer(middleware::from_fn_with_state(
+                    state.session.clone(),
+                    session_layer,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    metrics::count_responses,
+                ))
+                // Answers CORS preflights (before the method rules, which would answer any
+                // OPTIONS).
+                .layer(tower::util::option_layer(state.cors.layer()))
+                // Outside every layer that answers with a problem, which it renders in the
+                // reader's language.
+                .layer(middleware::from_fn(locale::negotiate))
+                .layer(middleware::from_fn_with_state(
+                    Arc::new(methods::AllowTable::new()),
+                    methods::method_semantics,
+                ))
+                // Inside the counter (its 500 is counted) and the locale (its problem is
+                // translated).
+                .layer(panics::catch_panics(state.metrics.clone()))
+                .layer(middleware::from_fn(problem::problem_responses))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    origin::refuse_cross_site,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    csrf::check_form_tokens,
+                ))
+                .layer(middleware::from_fn(validators::page_validators))
+                .layer(middleware::from_fn(render_watchdog::retry_stalled_pages))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    idempotency::idempotent_posts,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    abuse::limit_writes_per_address,
+                )),
         )
         .with_state(state)
 }
