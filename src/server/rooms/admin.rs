@@ -1,6 +1,6 @@
 //! Rooms themselves: create (by code or by name), replace, change, delete.
 
-use super::{Precondition, Rooms, ServiceError, is_host, room_change, room_for_write};
+use super::{Precondition, Rooms, ServiceError, is_host, room_change, writable_room};
 use crate::domain::{RoomSettings, RoomSlug, RoomTitle};
 use crate::model::{RoomSettingsPatch, RoomState};
 use crate::server::session::UserId;
@@ -177,16 +177,23 @@ impl Rooms {
         }
         let hub = self.hub.clone();
         self.store
-            .write_then(async |conn: &mut Conn| {
-                let room = room_for_write(conn, slug, precondition).await?;
-                if !is_host(&room, caller) {
-                    return Err(ServiceError::NotHost(slug.to_string()));
-                }
-                store::delete_room(conn, slug.as_str()).await?;
-                let slug = slug.to_string();
-                let close: store::AfterCommit = Box::new(move || hub.close_room(&slug));
-                Ok(((), Some(close)))
-            })
+            .write_opening(
+                store::room_opening(slug.as_str())?,
+                async |conn: &mut Conn, opened: store::OpenedRows| {
+                    let room = writable_room(
+                        slug,
+                        store::opened_room(slug.as_str(), &opened)?,
+                        precondition,
+                    )?;
+                    if !is_host(&room, caller) {
+                        return Err(ServiceError::NotHost(slug.to_string()));
+                    }
+                    store::delete_room(conn, slug.as_str()).await?;
+                    let slug = slug.to_string();
+                    let close: store::AfterCommit = Box::new(move || hub.close_room(&slug));
+                    Ok(((), Some(close)))
+                },
+            )
             .await?;
         Ok(())
     }

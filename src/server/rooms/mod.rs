@@ -181,19 +181,40 @@ pub struct Step<'a> {
 
 /// The events one change logs, at consecutive versions from [`Step::version`] (most changes log
 /// one; a word that passes the turn in a `turns` round logs the word, then the turn).
-pub struct Logged(Vec<ChangeRow>);
+pub struct Logged {
+    events: Vec<ChangeRow>,
+    /// How many of the first events the change has put in the change log itself (with what
+    /// they describe, in one round trip); [`Rooms::change_room`] logs the rest.
+    stored: usize,
+}
 
 impl From<ChangeRow> for Logged {
     fn from(change: ChangeRow) -> Logged {
-        Logged(vec![change])
+        Logged {
+            events: vec![change],
+            stored: 0,
+        }
     }
 }
 
 impl Logged {
+    /// An event the change has already put in the change log.
+    pub fn stored(change: ChangeRow) -> Logged {
+        Logged {
+            events: vec![change],
+            stored: 1,
+        }
+    }
+
     /// This change's events, then `next` after them.
     pub fn then(mut self, next: ChangeRow) -> Logged {
-        self.0.push(next);
+        self.events.push(next);
         self
+    }
+
+    /// The version of the last event.
+    pub fn last_version(&self) -> Option<i64> {
+        self.events.last().map(|event| event.version)
     }
 }
 
@@ -254,42 +275,51 @@ impl Rooms {
     ) -> Result<T, ServiceError> {
         let hub = self.hub.clone();
         self.store
-            .write_then(async move |conn: &mut Conn| {
-                let room = room_for_write(conn, slug, precondition).await?;
-                let now_ms = store::now_ms();
-                let step = Step {
-                    room: &room,
-                    version: room.version + 1,
-                    now: store::rfc3339_from_ms(now_ms),
-                    now_ms,
-                };
-                let (value, Logged(events)) = change(conn, &step).await?;
-                let mut version = room.version;
-                for event in &events {
-                    if event.version != version + 1 {
-                        return Err(StoreError::Corrupt(format!(
-                            "event at version {} after version {version}",
-                            event.version
-                        ))
-                        .into());
+            .write_opening(
+                store::room_opening(slug.as_str())?,
+                async move |conn: &mut Conn, opened: store::OpenedRows| {
+                    let room = writable_room(
+                        slug,
+                        store::opened_room(slug.as_str(), &opened)?,
+                        precondition,
+                    )?;
+                    let now_ms = store::now_ms();
+                    let step = Step {
+                        room: &room,
+                        version: room.version + 1,
+                        now: store::rfc3339_from_ms(now_ms),
+                        now_ms,
+                    };
+                    let (value, Logged { events, stored }) = change(conn, &step).await?;
+                    let mut version = room.version;
+                    for (index, event) in events.iter().enumerate() {
+                        if event.version != version + 1 {
+                            return Err(StoreError::Corrupt(format!(
+                                "event at version {} after version {version}",
+                                event.version
+                            ))
+                            .into());
+                        }
+                        version = event.version;
+                        if index >= stored {
+                            store::insert_change(conn, slug.as_str(), event, &step.now).await?;
+                        }
                     }
-                    version = event.version;
-                    store::insert_change(conn, slug.as_str(), event, &step.now).await?;
-                }
-                // Logging a change moves its room to the change's version (a trigger); a change
-                // with no event still marks the room as modified.
-                if events.is_empty() {
-                    store::set_room_version(conn, slug.as_str(), version, &step.now).await?;
-                }
-                store::mark_key_committed(conn, slug.as_str(), version).await?;
-                let room_slug = slug.to_string();
-                let publish: store::AfterCommit = Box::new(move || {
-                    for event in &events {
-                        hub.publish(&room_slug, event);
+                    // Logging a change moves its room to the change's version (a trigger); a change
+                    // with no event still marks the room as modified.
+                    if events.is_empty() {
+                        store::set_room_version(conn, slug.as_str(), version, &step.now).await?;
                     }
-                });
-                Ok((value, Some(publish)))
-            })
+                    store::mark_key_committed(conn, slug.as_str(), version).await?;
+                    let room_slug = slug.to_string();
+                    let publish: store::AfterCommit = Box::new(move || {
+                        for event in &events {
+                            hub.publish(&room_slug, event);
+                        }
+                    });
+                    Ok((value, Some(publish)))
+                },
+            )
             .await
     }
 
@@ -518,15 +548,13 @@ fn is_host(room: &RoomRow, caller: &UserId) -> bool {
     room.host_id.as_deref() == Some(caller.as_str())
 }
 
-/// The room a write is about, read inside the write's transaction, checked against `If-Match`.
-async fn room_for_write(
-    conn: &mut Conn,
+/// The room a write is about (read inside the write's transaction), checked against `If-Match`.
+fn writable_room(
     slug: &RoomSlug,
+    room: Option<RoomRow>,
     precondition: Precondition<'_>,
 ) -> Result<RoomRow, ServiceError> {
-    let room = store::room(conn, slug.as_str())
-        .await?
-        .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
+    let room = room.ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
     if let Some(accepted) = precondition
         && !accepted.contains(&room.version)
     {

@@ -280,11 +280,12 @@ async fn name_of(conn: &mut Conn, id: &str) -> Result<String, StoreError> {
 pub(super) async fn word_then_turn(
     conn: &mut Conn,
     room: &RoomRow,
-    word: ChangeRow,
+    word: Logged,
     next: Option<Round>,
 ) -> Result<(Logged, Option<Round>), ServiceError> {
     let mut room = room.clone();
     room.round = next.clone();
-    let turn = set_round(conn, &room, word.version + 1).await?;
-    Ok((Logged::from(word).then(turn), next))
+    let version = word.last_version().unwrap_or(room.version) + 1;
+    let turn = set_round(conn, &room, version).await?;
+    Ok((word.then(turn), next))
 }

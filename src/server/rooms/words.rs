@@ -5,11 +5,11 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Precondition, Rooms, ServiceError, Step, event, is_host, room_change, turns};
+use super::{Logged, Precondition, Rooms, ServiceError, Step, event, is_host, room_change, turns};
 use crate::domain::{Mode, RoomSlug, Word, check_turn, display_sentence, sentence_ends_after};
 use crate::model::{DeletedWord, EventKind, RoomState, StorySentence, WordView};
 use crate::server::session::UserId;
-use crate::server::store::{self, Conn, NewWord, SentenceRow, StoreError};
+use crate::server::store::{self, Conn, NewAuthor, NewWord, SentenceRow, StoreError};
 
 /// How long an author may fix their own word.
 pub const EDIT_WINDOW: Duration = Duration::from_secs(30);
@@ -34,7 +34,18 @@ impl Rooms {
                     return Err(ServiceError::Locked(slug.to_string()));
                 }
                 let word = Word::parse(text, settings.max_word_length as usize)?;
-                let (sentence, last) = store::open_sentence_end(conn, slug.as_str()).await?;
+                let default_name = author.default_name();
+                let place = store::word_place(
+                    conn,
+                    slug.as_str(),
+                    NewAuthor {
+                        id: author.as_str(),
+                        default_name: default_name.as_str(),
+                        now: &step.now,
+                    },
+                )
+                .await?;
+                let last = place.last;
                 // In a `turns` round the order decides who plays, not the double-turn rule.
                 let round_after = if settings.mode == Mode::Turns {
                     Some(turns::check_turn_of(conn, step.room, author, step.now_ms).await?)
@@ -48,45 +59,39 @@ impl Rooms {
                 };
                 let position = last.map_or(0, |w| w.position + 1);
                 let ends_sentence = sentence_ends_after(settings, &word, position as u32);
-                let default_name = author.default_name();
-                let author_name =
-                    store::user_named(conn, author.as_str(), default_name.as_str(), &step.now)
-                        .await?;
-                let view = store::insert_word(
-                    conn,
-                    NewWord {
-                        room_slug: slug.as_str(),
-                        sentence_id: sentence.id,
-                        position,
-                        version: step.version,
-                        text: word.as_str(),
-                        ends_sentence,
-                        author_id: author.as_str(),
-                        created_at: &step.now,
-                    },
-                    author_name,
-                )
-                .await?;
+                let word = NewWord {
+                    room_slug: slug.as_str(),
+                    sentence_id: place.sentence.id,
+                    position,
+                    version: step.version,
+                    text: word.as_str(),
+                    ends_sentence,
+                    author_id: author.as_str(),
+                    created_at: &step.now,
+                };
+                let view = store::word_view(&word, place.next_word_id, place.author_name);
+                let change = event(EventKind::Word, step.version, &view)?;
+                store::insert_word(conn, &word, view.id, &change).await?;
+                let logged = Logged::stored(change);
                 if ends_sentence {
-                    let text = sentence_text(conn, sentence.id).await?;
+                    let text = sentence_text(conn, place.sentence.id).await?;
                     store::finish_sentence(
                         conn,
                         slug.as_str(),
-                        sentence.id,
+                        place.sentence.id,
                         &text,
                         step.version,
                         &step.now,
                     )
                     .await?;
                 }
-                let change = event(EventKind::Word, step.version, &view)?;
                 match round_after {
                     Some(next) => {
                         let (logged, next) =
-                            turns::word_then_turn(conn, step.room, change, next).await?;
+                            turns::word_then_turn(conn, step.room, logged, next).await?;
                         Ok(((view, next), logged))
                     }
-                    None => Ok(((view, None), change.into())),
+                    None => Ok(((view, None), logged)),
                 }
             })
             .await?;

@@ -15,6 +15,11 @@
 //!    committed while it waits leaves the queue without taking its turn). Either way a change returns
 //!    only once its own commit is durable (or has failed, for everyone in the group).
 //!
+//! Every round trip to SQLite's thread costs a wake on each side, and the writer does nothing
+//! else meanwhile, so a change's savepoint is released by the next member, in the round trip
+//! that opens the next member's savepoint (or by the commit, which ends them all), and that
+//! round trip also runs the read the next member starts with ([`Opening`]).
+//!
 //! Alone, a change costs one more turn of the mutex; with 32 writers, one fsync serves many.
 //! Versions stay gap-free and in order per room: each change reads the room inside the group's
 //! transaction, where the changes before it are visible, and the publications run in commit
@@ -22,14 +27,15 @@
 //!
 //! Step 2 runs in a task of its own, so a request cut off by its client cannot leave a group
 //! uncommitted. A request cut off in step 1 leaves a mark ([`Cut`]) that the next holder of the
-//! mutex cleans up before anything else, so nothing half-done is ever committed. (Cut off at the
-//! very moment its savepoint was released, a change may still commit with its group, unanswered
-//! and unpublished: streams then see a gap in the versions and fill it from the change log.)
+//! mutex cleans up before anything else, so nothing half-done is ever committed. Between the
+//! change's last statement and step 2 nothing waits, so a change that joined its group is also
+//! published with it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Sqlite, SqlitePool};
 use tokio::sync::{Mutex, MutexGuard, watch};
 
@@ -37,6 +43,13 @@ use super::{Conn, StoreError};
 
 /// What a change asks to run once it is durable, in commit order (publishing its events).
 pub type AfterCommit = Box<dyn FnOnce() + Send>;
+
+/// The read a change starts with (one statement), run in the round trip that opens its
+/// savepoint; the change gets its rows.
+pub struct Opening<'q> {
+    pub sql: &'static str,
+    pub arguments: SqliteArguments<'q>,
+}
 
 /// How a group's commit ended: `None` while it is open, then `Ok` or the failure, for everyone.
 type Outcome = Option<Result<(), String>>;
@@ -65,6 +78,8 @@ struct WriterState {
     conn: Option<PoolConnection<Sqlite>>,
     open: Option<OpenGroup>,
     next_group: u64,
+    /// The savepoint of the group's last member, left open for the next one to release.
+    pending: Option<Savepoint>,
     /// Where a change was cut off (its request dropped) while it held the mutex.
     cut: Option<Cut>,
     changes: Arc<AtomicU64>,
@@ -93,8 +108,50 @@ struct OpenGroup {
 enum Cut {
     /// Opening the group's transaction (it had no members yet).
     Begin,
-    /// Inside the change's savepoint.
-    Change,
+    /// Inside the change's savepoint — or opening it, while `pending` (the previous member's
+    /// savepoint) may not be released yet.
+    Change {
+        savepoint: Savepoint,
+        pending: Option<Savepoint>,
+    },
+}
+
+/// The name of a member's savepoint. Two alternate: a member's differs from the one it
+/// releases, and between members at most one is open (`WriterState::pending`), so a name always
+/// means the current member's savepoint or none at all (`ROLLBACK TO` an absent one fails and
+/// changes nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Savepoint {
+    A,
+    B,
+}
+
+impl Savepoint {
+    /// The savepoint of the member after the one holding `pending`, and the statements that
+    /// release `pending` (if any) and open it, in one round trip.
+    fn open_after(pending: Option<Savepoint>) -> (Savepoint, &'static str) {
+        match pending {
+            None => (Savepoint::A, "SAVEPOINT a"),
+            Some(Savepoint::A) => (Savepoint::B, "RELEASE a; SAVEPOINT b"),
+            Some(Savepoint::B) => (Savepoint::A, "RELEASE b; SAVEPOINT a"),
+        }
+    }
+
+    /// Undoes what was done since this savepoint opened, and ends it.
+    fn roll_back(self) -> &'static str {
+        match self {
+            Savepoint::A => "ROLLBACK TO a; RELEASE a",
+            Savepoint::B => "ROLLBACK TO b; RELEASE b",
+        }
+    }
+
+    /// Ends this savepoint, keeping what was done in it.
+    fn release(self) -> &'static str {
+        match self {
+            Savepoint::A => "RELEASE a",
+            Savepoint::B => "RELEASE b",
+        }
+    }
 }
 
 impl GroupWriter {
@@ -106,6 +163,7 @@ impl GroupWriter {
                 conn: None,
                 open: None,
                 next_group: 1,
+                pending: None,
                 cut: None,
                 changes: changes.clone(),
                 commits: commits.clone(),
@@ -125,22 +183,56 @@ impl GroupWriter {
     where
         E: From<StoreError>,
     {
+        self.write_opening(None, async |conn: &mut Conn, _: Vec<SqliteRow>| {
+            change(conn).await
+        })
+        .await
+    }
+
+    /// Like [`GroupWriter::write`], with `opening` run in the round trip that opens the change's
+    /// savepoint and its rows given to `change`.
+    pub(super) async fn write_opening<T, E>(
+        &self,
+        opening: Option<Opening<'_>>,
+        change: impl AsyncFnOnce(&mut Conn, Vec<SqliteRow>) -> Result<(T, Option<AfterCommit>), E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
         let (value, mut outcome, group) = {
             let mut state = self.lock().await?;
             let (group, outcome) = state.join().await?;
-            state.cut = Some(Cut::Change);
-            if let Err(error) = state.execute("SAVEPOINT change").await {
-                state.undo_change().await;
-                return Err(error.into());
-            }
-            let result = change(state.conn()).await;
+            let pending = state.pending;
+            let (savepoint, open) = Savepoint::open_after(pending);
+            state.cut = Some(Cut::Change { savepoint, pending });
+            let opened = match opening {
+                None => state.execute(open).await.map(|()| Vec::new()),
+                Some(opening) => {
+                    let sql = format!("{open}; {}", opening.sql);
+                    sqlx::query_with(&sql, opening.arguments)
+                        .fetch_all(&mut *state.conn())
+                        .await
+                        .map_err(StoreError::from)
+                }
+            };
+            let rows = match opened {
+                Ok(rows) => rows,
+                Err(error) => {
+                    // Whether the previous member's savepoint was released is unknown.
+                    state.undo_change(savepoint, pending).await;
+                    return Err(error.into());
+                }
+            };
+            state.pending = None;
+            state.cut = Some(Cut::Change {
+                savepoint,
+                pending: None,
+            });
+            let result = change(state.conn(), rows).await;
             match result {
                 Ok((value, after)) => {
-                    if let Err(error) = state.execute("RELEASE change").await {
-                        state.undo_change().await;
-                        return Err(error.into());
-                    }
                     state.cut = None;
+                    state.pending = Some(savepoint);
                     let open = state
                         .open
                         .as_mut()
@@ -150,7 +242,7 @@ impl GroupWriter {
                     (value, outcome, group)
                 }
                 Err(error) => {
-                    state.undo_change().await;
+                    state.undo_change(savepoint, None).await;
                     return Err(error);
                 }
             }
@@ -225,11 +317,12 @@ impl GroupWriter {
         }
         match state.cut.take() {
             None => {}
-            Some(Cut::Change) => state.undo_change().await,
+            Some(Cut::Change { savepoint, pending }) => state.undo_change(savepoint, pending).await,
             Some(Cut::Begin) => {
                 // Whether the BEGIN ran is unknown: end whatever it opened (it held nothing).
                 let _ = state.execute("ROLLBACK").await;
                 state.open = None;
+                state.pending = None;
             }
         }
         Ok(state)
@@ -272,11 +365,17 @@ impl WriterState {
         Ok((open.id, open.outcome.subscribe()))
     }
 
-    /// Rolls back the change in the savepoint, keeping its group's other members. A group that
-    /// is left with no member is ended, so no transaction stays open for nothing.
-    async fn undo_change(&mut self) {
-        let _ = self.execute("ROLLBACK TO change").await;
-        let _ = self.execute("RELEASE change").await;
+    /// Rolls back the change in `savepoint`, keeping its group's other members. `pending` is the
+    /// previous member's savepoint if it may still be open (the change was cut off, or failed,
+    /// while opening its own): it is released, so that no savepoint stays open. A group that is
+    /// left with no member is ended, so no transaction stays open for nothing.
+    async fn undo_change(&mut self, savepoint: Savepoint, pending: Option<Savepoint>) {
+        // Each fails, changing nothing, where its savepoint is not open.
+        let _ = self.execute(savepoint.roll_back()).await;
+        if let Some(pending) = pending {
+            let _ = self.execute(pending.release()).await;
+        }
+        self.pending = None;
         self.cut = None;
         if self.open.as_ref().is_some_and(|open| open.members == 0) {
             let _ = self.execute("ROLLBACK").await;
@@ -289,6 +388,8 @@ impl WriterState {
         let Some(group) = self.open.take() else {
             return;
         };
+        // `COMMIT` ends the last member's savepoint too.
+        self.pending = None;
         let outcome = match self.execute("COMMIT").await {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
@@ -408,6 +509,51 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(stored(&store).await, vec![2]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_member_cut_off_after_another_keeps_the_others_work() {
+        let (store, _dir) = store().await;
+        let before = store.commit_stats();
+        // The first member holds the writer long enough for the second to queue behind it, so
+        // both join one group; the first's savepoint is left for the second to release.
+        let first = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(async |conn: &mut Conn| {
+                        insert(conn, 1).await?;
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        Ok::<_, StoreError>(())
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let cut = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(async |conn: &mut Conn| {
+                        insert(conn, 2).await?;
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        Ok::<_, StoreError>(())
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        cut.abort();
+        let _ = cut.await;
+        first.await.unwrap().unwrap();
+        assert_eq!(stored(&store).await, vec![1]);
+        store
+            .write(async |conn: &mut Conn| insert(conn, 3).await)
+            .await
+            .unwrap();
+        assert_eq!(stored(&store).await, vec![1, 3]);
+        let after = store.commit_stats();
+        assert_eq!(after.changes - before.changes, 2, "1 and 3 committed");
     }
 
     #[tokio::test]

@@ -17,23 +17,29 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use changes::{ChangeRow, changes_after, insert_change, oldest_change_version};
-pub use group::{AfterCommit, CommitStats};
+pub use group::{AfterCommit, CommitStats, Opening};
 pub use idempotency::{
     ClaimedKey, KeyUse, REQUEST_KEY, SettledKeys, StoredResponse, claim_key, complete_key,
     mark_key_committed, release_key, settle_keys_in_flight,
 };
 pub use rooms::{
-    NewWord, RoomRow, SentenceRow, WordRow, authored_story, contributors, current_sentence,
-    delete_room, delete_word, delete_words_of_sentence, finish_sentence, finished_sentence_count,
-    insert_room, insert_word, last_word_of_sentence, open_sentence, open_sentence_end, room,
-    rooms_with_rounds, set_finished_sentence_text, set_room_version, set_round, story, update_room,
-    update_word_text, word_by_id, words_after, words_of_sentence,
+    NewAuthor, NewWord, RoomRow, SentenceRow, WordPlace, WordRow, authored_story, contributors,
+    current_sentence, delete_room, delete_word, delete_words_of_sentence, finish_sentence,
+    finished_sentence_count, insert_room, insert_word, last_word_of_sentence, open_sentence,
+    opened_room, room, room_opening, rooms_with_rounds, set_finished_sentence_text,
+    set_room_version, set_round, story, update_room, update_word_text, word_by_id, word_place,
+    word_view, words_after, words_of_sentence,
 };
-pub use users::{ensure_user, set_user_name, user_name, user_named};
+pub use users::{ensure_user, set_user_name, user_name};
+
+/// The rows of a change's opening read ([`Store::write_opening`]).
+pub type OpenedRows = Vec<SqliteRow>;
 
 /// A read connection or transaction: every query takes one of these.
 pub type Conn = sqlx::SqliteConnection;
@@ -163,6 +169,19 @@ impl Store {
         E: From<StoreError>,
     {
         self.groups.write(change).await
+    }
+
+    /// Like [`Store::write_then`], with `opening` read in the round trip to SQLite that opens
+    /// the change's savepoint (one trip fewer), its rows given to `change`.
+    pub async fn write_opening<T, E>(
+        &self,
+        opening: Opening<'_>,
+        change: impl AsyncFnOnce(&mut Conn, OpenedRows) -> Result<(T, Option<AfterCommit>), E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.groups.write_opening(Some(opening), change).await
     }
 
     /// A read transaction: every query in it sees one consistent snapshot.

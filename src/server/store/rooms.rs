@@ -1,8 +1,9 @@
 //! Rooms, sentences and words.
 
-use sqlx::Row;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Arguments, Row};
 
-use super::{Conn, StoreError};
+use super::{ChangeRow, Conn, Opening, StoreError};
 use crate::domain::{RoomSettings, Round};
 use crate::model::{AuthoredSentence, Contributor, StorySentence, UserRef, WordView};
 
@@ -52,19 +53,42 @@ fn word_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<WordView, StoreError> 
     })
 }
 
+const ROOM_BY_SLUG: &str =
+    "SELECT slug, title, host_id, version, settings, updated_at, round FROM rooms WHERE slug = ?";
+
 pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT slug, title, host_id, version, settings, updated_at, round FROM rooms WHERE slug = ?",
-    )
-    .bind(slug)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
+    let row = sqlx::query(ROOM_BY_SLUG)
+        .bind(slug)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| room_from_row(slug, &row)).transpose()
+}
+
+/// The read of a room that a change to it starts with: see [`Store::write_opening`].
+///
+/// [`Store::write_opening`]: super::Store::write_opening
+pub fn room_opening(slug: &str) -> Result<Opening<'_>, StoreError> {
+    let mut arguments = SqliteArguments::default();
+    arguments
+        .add(slug)
+        .map_err(|e| StoreError::Corrupt(format!("binding a room's slug: {e}")))?;
+    Ok(Opening {
+        sql: ROOM_BY_SLUG,
+        arguments,
+    })
+}
+
+/// The room read by [`room_opening`], if it exists.
+pub fn opened_room(slug: &str, rows: &[SqliteRow]) -> Result<Option<RoomRow>, StoreError> {
+    rows.first().map(|row| room_from_row(slug, row)).transpose()
+}
+
+fn room_from_row(slug: &str, row: &SqliteRow) -> Result<RoomRow, StoreError> {
     let settings: String = row.try_get("settings")?;
     let settings = serde_json::from_str(&settings)
         .map_err(|e| StoreError::Corrupt(format!("settings of room {slug}: {e}")))?;
     let round = parse_round(slug, row.try_get("round")?)?;
-    Ok(Some(RoomRow {
+    Ok(RoomRow {
         round,
         slug: row.try_get("slug")?,
         title: row.try_get("title")?,
@@ -72,7 +96,7 @@ pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreE
         version: row.try_get("version")?,
         settings,
         updated_at: row.try_get("updated_at")?,
-    }))
+    })
 }
 
 fn parse_round(slug: &str, json: Option<String>) -> Result<Option<Round>, StoreError> {
@@ -208,33 +232,80 @@ pub async fn last_word_of_sentence(
     .transpose()
 }
 
-/// The open sentence of a room and its last word, in one query (what adding a word needs).
-pub async fn open_sentence_end(
+/// Where a new word goes, and who writes it, read in one round trip: the room's open sentence,
+/// its last word (if any), and the author's name — their row made sure of first (named
+/// `default_name` if they are new), so the word can name them without reading it back.
+pub async fn word_place(
     conn: &mut Conn,
     slug: &str,
-) -> Result<(SentenceRow, Option<WordRow>), StoreError> {
-    let row = sqlx::query(
-        "SELECT s.id, w.author_id, w.position FROM sentences s \
+    author: NewAuthor<'_>,
+) -> Result<WordPlace, StoreError> {
+    // Three statements, one trip: the upsert's `RETURNING` row comes first, then the id the
+    // next word gets, then the sentence's row. `DO UPDATE` with no real change, so that
+    // `RETURNING` also answers for an existing user. `words.id` is `AUTOINCREMENT`: the next is
+    // one past the highest ever given (`sqlite_sequence`), which only this writer moves.
+    let rows = sqlx::query(
+        "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET name = users.name RETURNING name; \
+         SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'words'), 0) + 1 AS next_id; \
+         SELECT s.id, w.author_id, w.position FROM sentences s \
          LEFT JOIN words w ON w.sentence_id = s.id \
          WHERE s.room_slug = ? AND s.finished_version IS NULL \
          ORDER BY w.position DESC LIMIT 1",
     )
+    .bind(author.id)
+    .bind(author.default_name)
+    .bind(author.now)
     .bind(slug)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| StoreError::Corrupt(format!("room {slug} has no open sentence")))?;
-    let sentence = SentenceRow {
-        id: row.try_get("id")?,
+    .fetch_all(&mut *conn)
+    .await?;
+    let (named, next, sentence) = match rows.as_slice() {
+        [named, next, sentence] => (named, next, sentence),
+        [_, _] => {
+            return Err(StoreError::Corrupt(format!(
+                "room {slug} has no open sentence"
+            )));
+        }
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "room {slug}: {} rows for an author and an open sentence",
+                rows.len()
+            )));
+        }
     };
-    let author_id: Option<String> = row.try_get("author_id")?;
-    let position: Option<i64> = row.try_get("position")?;
-    let last = author_id
-        .zip(position)
-        .map(|(author_id, position)| WordRow {
-            author_id,
-            position,
-        });
-    Ok((sentence, last))
+    let author_id: Option<String> = sentence.try_get("author_id")?;
+    let position: Option<i64> = sentence.try_get("position")?;
+    Ok(WordPlace {
+        sentence: SentenceRow {
+            id: sentence.try_get("id")?,
+        },
+        last: author_id
+            .zip(position)
+            .map(|(author_id, position)| WordRow {
+                author_id,
+                position,
+            }),
+        author_name: named.try_get("name")?,
+        next_word_id: next.try_get("next_id")?,
+    })
+}
+
+/// A word's author, to be made sure of as it writes.
+pub struct NewAuthor<'a> {
+    pub id: &'a str,
+    /// Their name if they have no row yet.
+    pub default_name: &'a str,
+    pub now: &'a str,
+}
+
+/// See [`word_place`].
+#[derive(Debug)]
+pub struct WordPlace {
+    pub sentence: SentenceRow,
+    pub last: Option<WordRow>,
+    pub author_name: String,
+    /// The id [`insert_word`] gives the next word.
+    pub next_word_id: i64,
 }
 
 /// The fields of a new word; the caller has checked it against the domain rules.
@@ -249,28 +320,9 @@ pub struct NewWord<'a> {
     pub created_at: &'a str,
 }
 
-/// Inserts a word whose author exists and is named `author_name`, and returns it as read back
-/// (without reading it back: every field is known once the row has its id).
-pub async fn insert_word(
-    conn: &mut Conn,
-    word: NewWord<'_>,
-    author_name: String,
-) -> Result<WordView, StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO words (room_slug, sentence_id, position, version, text, ends_sentence, author_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(word.room_slug)
-    .bind(word.sentence_id)
-    .bind(word.position)
-    .bind(word.version)
-    .bind(word.text)
-    .bind(word.ends_sentence)
-    .bind(word.author_id)
-    .bind(word.created_at)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(WordView {
+/// A new word as it will be stored: its id from [`word_place`], its author named.
+pub fn word_view(word: &NewWord<'_>, id: i64, author_name: String) -> WordView {
+    WordView {
         id,
         version: word.version,
         sentence_id: word.sentence_id,
@@ -282,7 +334,46 @@ pub async fn insert_word(
             name: author_name,
         },
         created_at: word.created_at.to_owned(),
-    })
+    }
+}
+
+/// Inserts a word (with the id [`word_place`] gave it) and the change that logs it, in one
+/// round trip: the change's event carries the word's id, so without the id known beforehand it
+/// would take two.
+pub async fn insert_word(
+    conn: &mut Conn,
+    word: &NewWord<'_>,
+    id: i64,
+    change: &ChangeRow,
+) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "INSERT INTO words (id, room_slug, sentence_id, position, version, text, ends_sentence, author_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?); \
+         INSERT INTO changes (room_slug, version, kind, data, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(word.room_slug)
+    .bind(word.sentence_id)
+    .bind(word.position)
+    .bind(word.version)
+    .bind(word.text)
+    .bind(word.ends_sentence)
+    .bind(word.author_id)
+    .bind(word.created_at)
+    .bind(word.room_slug)
+    .bind(change.version)
+    .bind(change.kind.as_str())
+    .bind(&change.data)
+    .bind(word.created_at)
+    .execute(&mut *conn)
+    .await?;
+    if result.rows_affected() != 2 {
+        return Err(StoreError::Corrupt(format!(
+            "storing word {id} and its change: {} rows",
+            result.rows_affected()
+        )));
+    }
+    Ok(())
 }
 
 /// A fixed word: new text, and the version of the change as its version.
