@@ -12,13 +12,16 @@ pub use crate::domain::{Mode, RoomSettings};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoomSettingsPatch {
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 64))]
     #[serde(default, deserialize_with = "crate::domain::whole_number::option_u32")]
     pub max_word_length: Option<u32>,
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 200))]
     #[serde(default, deserialize_with = "crate::domain::whole_number::option_u32")]
     pub max_sentence_words: Option<u32>,
     pub no_double_turn: Option<bool>,
     pub locked: Option<bool>,
     pub mode: Option<Mode>,
+    #[cfg_attr(feature = "ssr", schema(minimum = 5, maximum = 600))]
     #[serde(default, deserialize_with = "crate::domain::whole_number::option_u32")]
     pub turn_seconds: Option<u32>,
 }

@@ -194,4 +194,32 @@ mod tests {
         let settings = &document["components"]["schemas"]["RoomSettings"]["properties"];
         assert_eq!(settings["max_word_length"]["maximum"], 64);
     }
+
+    /// The limits the document states for settings, in a room and in a `PATCH`, are the ones
+    /// the domain enforces.
+    #[test]
+    fn settings_limits_are_the_domains() {
+        use crate::domain::{MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE, TURN_SECONDS_RANGE};
+        let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let schemas = &document["components"]["schemas"];
+        for schema in ["RoomSettings", "RoomSettingsPatch"] {
+            let properties = &schemas[schema]["properties"];
+            for (field, range) in [
+                ("max_word_length", MAX_WORD_LENGTH_RANGE),
+                ("max_sentence_words", MAX_SENTENCE_WORDS_RANGE),
+                ("turn_seconds", TURN_SECONDS_RANGE),
+            ] {
+                assert_eq!(
+                    properties[field]["minimum"],
+                    *range.start(),
+                    "{schema}.{field} minimum"
+                );
+                assert_eq!(
+                    properties[field]["maximum"],
+                    *range.end(),
+                    "{schema}.{field} maximum"
+                );
+            }
+        }
+    }
 }
