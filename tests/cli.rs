@@ -6,7 +6,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{eventually, frase_binary};
+use common::{eventually, frase_binary, free_port, start_frase};
 
 /// The `LEPTOS_*` variables cargo-leptos sets, removed: a test may itself run under cargo-leptos.
 const LEPTOS_ENV: [&str; 4] = [
@@ -22,13 +22,6 @@ fn frase() -> Command {
         command.env_remove(name);
     }
     command
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 #[test]
@@ -104,4 +97,100 @@ async fn under_cargo_leptos_it_serves_for_development() {
         project.path().join("target/dev-data/frase.db").exists(),
         "the development database is target/dev-data/frase.db"
     );
+}
+
+/// Issue 20: a second `frase serve` on a SQLite data directory that another process is serving
+/// exits non-zero and says why and what to do; the first keeps serving; once the first is gone
+/// (even killed, which leaves its lock file behind) the directory can be served again.
+#[tokio::test]
+async fn a_second_server_on_a_served_sqlite_data_dir_is_refused() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let client = reqwest::Client::new();
+    let answers = |port: u16| {
+        let request = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send();
+        async move { request.await.is_ok_and(|r| r.status() == 200) }
+    };
+
+    let first_port = free_port();
+    let mut first = start_frase(data.path(), first_port, &[]).await;
+    let first_pid = first.id().expect("the first server runs");
+
+    let second_port = free_port();
+    let refused = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new(frase_binary())
+            .args([
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{second_port}"),
+                "--data-dir",
+            ])
+            .arg(data.path())
+            .env("RUST_LOG", "warn")
+            .output(),
+    )
+    .await
+    .expect("the second server exits instead of serving")
+    .expect("frase runs");
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{message}");
+    for expected in [
+        "is being served by another frase process".to_owned(),
+        format!("(pid {first_pid})"),
+        "frase.db".to_owned(),
+        "PostgreSQL".to_owned(),
+    ] {
+        assert!(message.contains(&expected), "{expected:?} in: {message}");
+    }
+    assert!(!answers(second_port).await, "the second never listened");
+    assert!(answers(first_port).await, "the first still serves");
+
+    // Killed, the first leaves its lock file; the kernel has released the lock itself.
+    first.kill().await.expect("the first server is killed");
+    assert!(data.path().join("frase.db.lock").exists());
+    let third_port = free_port();
+    let _third = start_frase(data.path(), third_port, &[]).await;
+    assert!(
+        answers(third_port).await,
+        "the directory of a killed server serves again"
+    );
+}
+
+/// `frase serve` says which database it uses and how live events travel.
+#[tokio::test]
+async fn serve_prints_its_database_and_its_bus() {
+    use tokio::io::AsyncBufReadExt;
+    let data = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let mut child = tokio::process::Command::new(frase_binary())
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("frase starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let database = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with("Database: ") {
+                return line;
+            }
+        }
+        panic!("frase serve ended without naming its database");
+    })
+    .await
+    .expect("frase serve names its database");
+    let expected = format!(
+        "Database: sqlite://{}; live events: this process (in memory).",
+        data.path().join("frase.db").display()
+    );
+    assert_eq!(database, expected);
 }

@@ -215,6 +215,16 @@ pub struct Storage {
     pub database_url: String,
 }
 
+impl Storage {
+    /// Whether several processes may share this database (PostgreSQL): they then need one
+    /// secret key between them.
+    pub fn is_shared(&self) -> bool {
+        ["postgres://", "postgresql://"]
+            .iter()
+            .any(|scheme| self.database_url.starts_with(scheme))
+    }
+}
+
 /// Where HTTPS gets its certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsSource {
@@ -366,6 +376,13 @@ pub enum ConfigError {
     NoDataDir,
     #[error("cargo-leptos set {0}={1:?}, which is not valid")]
     BadLeptosEnv(&'static str, String),
+    #[error(
+        "a PostgreSQL database needs FRASE_SECRET_KEY (or --secret-key): every frase process \
+         on it must sign sessions with the same key, so that a user keeps their session \
+         whichever process answers. Set the same key of at least 32 characters for all of them, \
+         for example from `openssl rand -base64 48`"
+    )]
+    SharedKeyRequired,
 }
 
 impl StorageArgs {
@@ -397,9 +414,13 @@ impl ServeArgs {
             (_, _, true) => Some(TlsSource::SelfSigned),
             _ => None,
         };
+        let storage = self.storage.resolve()?;
+        if storage.is_shared() && self.secret_key.is_none() {
+            return Err(ConfigError::SharedKeyRequired);
+        }
         Ok(Settings {
             addr: self.addr,
-            storage: self.storage.resolve()?,
+            storage,
             secret_key: self.secret_key.clone(),
             tls,
             limits: Limits {
@@ -441,6 +462,17 @@ mod tests {
             other => panic!("parsed as {other:?}"),
         }
         assert!(Cli::try_parse_from(["frase", "serve", "--addr", "nowhere"]).is_err());
+    }
+
+    #[test]
+    fn postgres_needs_a_shared_secret_key() {
+        let postgres = ["--database", "postgres://frase@127.0.0.1/frase"];
+        let refused = serve_settings(&postgres).unwrap_err();
+        assert!(refused.contains("needs FRASE_SECRET_KEY"), "{refused}");
+        let key = "k".repeat(40);
+        let with_key = serve_settings(&[postgres[0], postgres[1], "--secret-key", &key]);
+        assert!(with_key.is_ok(), "{with_key:?}");
+        assert!(serve_settings(&[]).is_ok(), "SQLite generates its own key");
     }
 
     fn serve_settings(args: &[&str]) -> Result<Settings, String> {

@@ -22,7 +22,7 @@ use crate::server::live::Hub;
 use crate::server::rooms::Rooms;
 use crate::server::session::{SecretError, SessionConfig, load_or_create_key};
 use crate::server::state::{AppState, Shared};
-use crate::server::store::{Store, StoreError};
+use crate::server::store::{ServingLock, Store, StoreError};
 use crate::server::tls::{Tls, TlsError};
 
 #[derive(Debug, thiserror::Error)]
@@ -53,11 +53,15 @@ pub struct Application {
     generated_certificate: Option<std::path::PathBuf>,
     /// The open-files limit, raised at start (None where it cannot be read).
     open_files: Option<crate::server::http::open_files::OpenFiles>,
+    /// This process's claim on its SQLite database, held until it stops serving.
+    _serving: Option<ServingLock>,
 }
 
 impl Application {
     /// Opens and migrates the database, loads the secret key and binds the listener.
+    /// Refuses a SQLite database that another process is serving.
     pub async fn build(settings: &Settings) -> Result<Application, ServeError> {
+        let serving = ServingLock::acquire(&settings.storage.database_url)?;
         let store =
             Store::open_with(&settings.storage.database_url, settings.read_connections).await?;
         store.migrate().await?;
@@ -154,6 +158,7 @@ impl Application {
             },
             generated_certificate,
             open_files,
+            _serving: serving,
         })
     }
 
@@ -295,7 +300,8 @@ const IDLE_ROOM_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
 pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let application = Application::build(&settings).await?;
     let addr = application.local_addr();
-    tracing::info!(%addr, database = %redact(&settings.storage.database_url), "listening");
+    let database = redact(&settings.storage.database_url);
+    tracing::info!(%addr, %database, bus = LIVE_EVENTS_BUS, "listening");
     if let Some(files) = application.open_files {
         tracing::info!(
             limit = files.limit,
@@ -328,9 +334,14 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             certificate.display()
         );
     }
+    println!("Database: {database}; live events: {LIVE_EVENTS_BUS}.");
     println!("Press Ctrl-C to stop.");
     application.run_until(shutdown_signal()).await
 }
+
+/// How live events reach viewers: with SQLite, one process serves a database and its hub
+/// announces every change itself.
+const LIVE_EVENTS_BUS: &str = "this process (in memory)";
 
 /// A database URL without its password, for the log.
 fn redact(url: &str) -> String {

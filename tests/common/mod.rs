@@ -463,3 +463,66 @@ where
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// A PostgreSQL database made for one test and dropped after it.
+pub struct ThrowawayPostgres {
+    /// Its URL.
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+impl ThrowawayPostgres {
+    /// A new empty database on the PostgreSQL server at `FRASE_TEST_POSTGRES_URL` (default:
+    /// the machine's, `postgres://postgres@127.0.0.1:5432/postgres`). `None` (the test skips,
+    /// saying why) where that server cannot be reached; a failure under
+    /// `FRASE_TEST_REQUIRE=all`.
+    pub async fn create() -> Option<ThrowawayPostgres> {
+        use sqlx::Connection;
+        let server = std::env::var("FRASE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let mut admin = match sqlx::PgConnection::connect(&server).await {
+            Ok(admin) => admin,
+            Err(error) => {
+                let reason = format!("no PostgreSQL at {server}: {error}");
+                assert!(
+                    std::env::var("FRASE_TEST_REQUIRE").as_deref() != Ok("all"),
+                    "{reason} (FRASE_TEST_REQUIRE=all; .ci/run starts the machine's PostgreSQL)"
+                );
+                eprintln!("skipped: {reason}");
+                return None;
+            }
+        };
+        let name = format!(
+            "frase_test_{}_{}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("a throwaway database is created");
+        let _ = admin.close().await;
+        let (base, _) = server.rsplit_once('/').expect("a database URL has a path");
+        Some(ThrowawayPostgres {
+            url: format!("{base}/{name}"),
+            server,
+            name,
+        })
+    }
+
+    /// Drops the database (and any connection still on it).
+    pub async fn drop_database(self) {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&self.server)
+            .await
+            .expect("PostgreSQL still answers");
+        sqlx::raw_sql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut admin)
+        .await
+        .expect("the throwaway database is dropped");
+    }
+}

@@ -10,6 +10,7 @@ mod changes;
 mod group;
 mod idempotency;
 mod rooms;
+mod serving;
 mod users;
 
 use std::path::Path;
@@ -36,6 +37,7 @@ pub use rooms::{
     set_room_version, set_round, story, update_room, update_word_text, word_by_id, word_place,
     word_view, words_after, words_of_sentence,
 };
+pub use serving::ServingLock;
 pub use users::{ensure_user, set_user_name, user_name};
 
 /// The rows of a change's opening read ([`Store::write_opening`]).
@@ -54,6 +56,19 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("cannot create the database directory {path}: {source}")]
     CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "{database} is being served by another frase process{}. Two processes on one SQLite \
+         database would each miss the other's live events (words posted to one would not reach \
+         the viewers of the other). Stop that process, serve another data directory \
+         (--data-dir), or run several processes on PostgreSQL (--database postgres://...).",
+        pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+    )]
+    ServedElsewhere { database: String, pid: Option<u32> },
+    #[error("cannot lock {path}: {source}")]
+    Lock {
         path: String,
         source: std::io::Error,
     },
@@ -83,22 +98,10 @@ impl Store {
 
     /// [`Store::open`] with `readers` read connections.
     pub async fn open_with(url: &str, readers: u32) -> Result<Store, StoreError> {
-        let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        else {
+        let Some(path) = sqlite_path(url) else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        let path = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
+        create_parent_dir(Path::new(path))?;
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -195,6 +198,25 @@ impl Store {
         }
         self.writer.close().await;
         self.readers.close().await;
+    }
+}
+
+/// The file a `sqlite:` URL names (without its `?options`), or None for another kind of URL.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    Some(path.split('?').next().unwrap_or(path))
+}
+
+/// Creates the directory `path` goes in, if it has one and it is missing.
+fn create_parent_dir(path: &Path) -> Result<(), StoreError> {
+    match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.display().to_string(),
+            source,
+        }),
+        None => Ok(()),
     }
 }
 
