@@ -56,9 +56,15 @@ dev: bootstrap
 # The release first: the Rust tests drive it too (tests/slow_readers.rs).
 test: bootstrap-test build test-rust test-e2e test-api redbot test-dev
 
+# The suites that run on a TestApp run twice: on SQLite, then on PostgreSQL (a throwaway
+# database per app on FRASE_TEST_POSTGRES_URL, default the machine's server).
+POSTGRES_SUITES := --test api --test http --test security --test live --test story --test turns --test i18n
+
 test-rust: bootstrap
-	@echo "==> cargo test (unit and integration)"
+	@echo "==> cargo test (unit and integration, SQLite)"
 	@$(TOOLCHAIN) cargo test --features ssr
+	@echo "==> cargo test (the API suites again, on PostgreSQL)"
+	@$(TOOLCHAIN) FRASE_TEST_DATABASE=postgres cargo test --features ssr $(POSTGRES_SUITES)
 
 test-e2e: bootstrap-test build
 	@scripts/test-e2e.sh $(E2E_PORT)

@@ -219,9 +219,8 @@ impl Storage {
     /// Whether several processes may share this database (PostgreSQL): they then need one
     /// secret key between them.
     pub fn is_shared(&self) -> bool {
-        ["postgres://", "postgresql://"]
-            .iter()
-            .any(|scheme| self.database_url.starts_with(scheme))
+        crate::server::store::Dialect::of_url(&self.database_url)
+            == Some(crate::server::store::Dialect::Postgres)
     }
 }
 

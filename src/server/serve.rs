@@ -61,7 +61,7 @@ impl Application {
     /// Opens and migrates the database, loads the secret key and binds the listener.
     /// Refuses a SQLite database that another process is serving.
     pub async fn build(settings: &Settings) -> Result<Application, ServeError> {
-        let serving = ServingLock::acquire(&settings.storage.database_url)?;
+        let serving = ServingLock::acquire(&settings.storage.database_url).await?;
         let store =
             Store::open_with(&settings.storage.database_url, settings.read_connections).await?;
         store.migrate().await?;
@@ -339,8 +339,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     application.run_until(shutdown_signal()).await
 }
 
-/// How live events reach viewers: with SQLite, one process serves a database and its hub
-/// announces every change itself.
+/// How live events reach viewers: one process serves a database (see `store::ServingLock`) and
+/// its hub announces every change itself.
 const LIVE_EVENTS_BUS: &str = "this process (in memory)";
 
 /// A database URL without its password, for the log.

@@ -21,6 +21,8 @@ pub struct TestApp {
     pub base: String,
     pub app_state: frase::server::state::AppState,
     pub data_dir: tempfile::TempDir,
+    /// The app's PostgreSQL database, when the suite runs on PostgreSQL ([`suite_database`]).
+    postgres: Option<ThrowawayPostgres>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -42,11 +44,23 @@ impl TestApp {
     /// The server with `frase serve`'s defaults, changed by `configure`.
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
+        let postgres = match suite_database() {
+            SuiteDatabase::Sqlite => None,
+            SuiteDatabase::Postgres => Some(
+                ThrowawayPostgres::create()
+                    .await
+                    .expect("FRASE_TEST_DATABASE=postgres needs a PostgreSQL server"),
+            ),
+        };
+        let database_url = match &postgres {
+            Some(postgres) => postgres.url.clone(),
+            None => format!("sqlite://{}", data_dir.path().join("frase.db").display()),
+        };
         let mut settings = Settings::new(
             "127.0.0.1:0".parse().unwrap(),
             Storage {
                 data_dir: data_dir.path().to_path_buf(),
-                database_url: format!("sqlite://{}", data_dir.path().join("frase.db").display()),
+                database_url,
             },
         );
         configure(&mut settings);
@@ -68,6 +82,7 @@ impl TestApp {
             base: format!("{scheme}://{addr}"),
             app_state,
             data_dir,
+            postgres,
             stop: Some(stop),
             task: Some(task),
         }
@@ -115,6 +130,27 @@ impl TestApp {
         if let Some(task) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
         }
+        if let Some(postgres) = self.postgres.take() {
+            postgres.drop_database().await;
+        }
+    }
+}
+
+/// The database the TestApp suites run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuiteDatabase {
+    /// SQLite in each app's data directory (the default).
+    Sqlite,
+    /// A throwaway PostgreSQL database per app (`FRASE_TEST_DATABASE=postgres`), on the server
+    /// at `FRASE_TEST_POSTGRES_URL` (default: the machine's).
+    Postgres,
+}
+
+pub fn suite_database() -> SuiteDatabase {
+    match std::env::var("FRASE_TEST_DATABASE").as_deref() {
+        Ok("postgres") => SuiteDatabase::Postgres,
+        Ok("sqlite") | Err(_) => SuiteDatabase::Sqlite,
+        Ok(other) => panic!("FRASE_TEST_DATABASE={other}: use sqlite or postgres"),
     }
 }
 
@@ -493,6 +529,7 @@ impl ThrowawayPostgres {
                 return None;
             }
         };
+        sweep_stale_databases(&mut admin).await;
         let name = format!(
             "frase_test_{}_{}",
             std::process::id(),
@@ -517,12 +554,38 @@ impl ThrowawayPostgres {
         let mut admin = sqlx::PgConnection::connect(&self.server)
             .await
             .expect("PostgreSQL still answers");
-        sqlx::raw_sql(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut admin)
-        .await
-        .expect("the throwaway database is dropped");
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        sqlx::Executor::execute(&mut admin, drop.as_str())
+            .await
+            .expect("the throwaway database is dropped");
     }
+}
+
+/// Drops the throwaway databases of test processes that have ended (a test that panicked, or
+/// an app dropped without `stop`, leaves its database behind): once per test process.
+async fn sweep_stale_databases(admin: &mut sqlx::PgConnection) {
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| async {
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT datname::text FROM pg_database WHERE datname LIKE 'frase_test_%'",
+            )
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
+            for name in names {
+                let pid = name
+                    .split('_')
+                    .nth(2)
+                    .and_then(|pid| pid.parse::<u32>().ok());
+                let ended =
+                    pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+                if ended {
+                    let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut *admin)
+                        .await;
+                }
+            }
+        })
+        .await;
 }

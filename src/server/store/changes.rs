@@ -21,7 +21,7 @@ pub async fn insert_change(
     now: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO changes (room_slug, version, kind, data, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO changes (room_slug, version, kind, data, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(slug)
     .bind(change.version)
@@ -41,8 +41,8 @@ pub async fn changes_after(
     limit: i64,
 ) -> Result<Vec<ChangeRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT version, kind, data FROM changes WHERE room_slug = ? AND version > ? \
-         ORDER BY version LIMIT ?",
+        "SELECT version, kind, data FROM changes WHERE room_slug = $1 AND version > $2 \
+         ORDER BY version LIMIT $3",
     )
     .bind(slug)
     .bind(after)
@@ -65,7 +65,7 @@ pub async fn changes_after(
 /// The oldest version still in the log for a room (None if the log is empty).
 pub async fn oldest_change_version(conn: &mut Conn, slug: &str) -> Result<Option<i64>, StoreError> {
     Ok(
-        sqlx::query_scalar("SELECT MIN(version) FROM changes WHERE room_slug = ?")
+        sqlx::query_scalar("SELECT MIN(version) FROM changes WHERE room_slug = $1")
             .bind(slug)
             .fetch_one(&mut *conn)
             .await?,

@@ -34,12 +34,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::{Any, AnyPool};
 use tokio::sync::{Mutex, MutexGuard, watch};
 
-use super::{Conn, StoreError};
+use super::{Conn, Dialect, StoreError};
 
 /// What a change asks to run once it is durable, in commit order (publishing its events).
 pub type AfterCommit = Box<dyn FnOnce() + Send>;
@@ -48,7 +48,11 @@ pub type AfterCommit = Box<dyn FnOnce() + Send>;
 /// savepoint; the change gets its rows.
 pub struct Opening<'q> {
     pub sql: &'static str,
-    pub arguments: SqliteArguments<'q>,
+    pub arguments: AnyArguments<'q>,
+    /// Whether the rows read stay locked until the commit, where the database locks rows
+    /// (PostgreSQL: `FOR UPDATE`, so that writers in other processes wait; SQLite's one writer
+    /// holds the whole database already).
+    pub for_update: bool,
 }
 
 /// How a group's commit ended: `None` while it is open, then `Ok` or the failure, for everyone.
@@ -73,9 +77,10 @@ pub struct CommitStats {
 }
 
 struct WriterState {
-    pool: SqlitePool,
+    pool: AnyPool,
+    dialect: Dialect,
     /// Taken from `pool` at the first write and kept (a pool of one: the writer).
-    conn: Option<PoolConnection<Sqlite>>,
+    conn: Option<PoolConnection<Any>>,
     open: Option<OpenGroup>,
     next_group: u64,
     /// The savepoint of the group's last member, left open for the next one to release.
@@ -155,11 +160,12 @@ impl Savepoint {
 }
 
 impl GroupWriter {
-    pub(super) fn new(pool: SqlitePool) -> GroupWriter {
+    pub(super) fn new(pool: AnyPool, dialect: Dialect) -> GroupWriter {
         let (changes, commits) = (Arc::<AtomicU64>::default(), Arc::<AtomicU64>::default());
         GroupWriter {
             state: Arc::new(Mutex::new(WriterState {
                 pool,
+                dialect,
                 conn: None,
                 open: None,
                 next_group: 1,
@@ -183,7 +189,7 @@ impl GroupWriter {
     where
         E: From<StoreError>,
     {
-        self.write_opening(None, async |conn: &mut Conn, _: Vec<SqliteRow>| {
+        self.write_opening(None, async |conn: &mut Conn, _: Vec<AnyRow>| {
             change(conn).await
         })
         .await
@@ -194,7 +200,7 @@ impl GroupWriter {
     pub(super) async fn write_opening<T, E>(
         &self,
         opening: Option<Opening<'_>>,
-        change: impl AsyncFnOnce(&mut Conn, Vec<SqliteRow>) -> Result<(T, Option<AfterCommit>), E>,
+        change: impl AsyncFnOnce(&mut Conn, Vec<AnyRow>) -> Result<(T, Option<AfterCommit>), E>,
     ) -> Result<T, E>
     where
         E: From<StoreError>,
@@ -205,20 +211,12 @@ impl GroupWriter {
             let pending = state.pending;
             let (savepoint, open) = Savepoint::open_after(pending);
             state.cut = Some(Cut::Change { savepoint, pending });
-            let opened = match opening {
-                None => state.execute(open).await.map(|()| Vec::new()),
-                Some(opening) => {
-                    let sql = format!("{open}; {}", opening.sql);
-                    sqlx::query_with(&sql, opening.arguments)
-                        .fetch_all(&mut *state.conn())
-                        .await
-                        .map_err(StoreError::from)
-                }
-            };
+            let opened = state.open_savepoint(open, savepoint, opening).await;
             let rows = match opened {
                 Ok(rows) => rows,
                 Err(error) => {
                     // Whether the previous member's savepoint was released is unknown.
+                    let pending = state.pending;
                     state.undo_change(savepoint, pending).await;
                     return Err(error.into());
                 }
@@ -336,9 +334,47 @@ impl WriterState {
             .expect("the writer connection is taken when the mutex is")
     }
 
+    /// Runs statements without arguments: prepared once and kept on SQLite; as one simple
+    /// query on PostgreSQL (without arguments sqlx does not prepare them, so several may go in
+    /// one).
     async fn execute(&mut self, sql: &str) -> Result<(), StoreError> {
-        sqlx::query(sql).execute(&mut *self.conn()).await?;
+        sqlx::Executor::execute(&mut *self.conn(), sql).await?;
         Ok(())
+    }
+
+    /// Runs `open` (which releases the previous member's savepoint, if any, and opens this
+    /// member's `savepoint`), and the member's `opening` read: in one round trip where the
+    /// database takes several statements at once, in two otherwise. Where they run apart, the
+    /// previous member's savepoint is known to be released once `open` returns.
+    async fn open_savepoint(
+        &mut self,
+        open: &str,
+        savepoint: Savepoint,
+        opening: Option<Opening<'_>>,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        let Some(opening) = opening else {
+            return self.execute(open).await.map(|()| Vec::new());
+        };
+        let for_update = match (opening.for_update, self.dialect) {
+            (true, Dialect::Postgres) => " FOR UPDATE",
+            _ => "",
+        };
+        if self.dialect.runs_statements_together() {
+            let sql = format!("{open}; {}{for_update}", opening.sql);
+            return Ok(sqlx::query_with(&sql, opening.arguments)
+                .fetch_all(&mut *self.conn())
+                .await?);
+        }
+        self.execute(open).await?;
+        self.pending = None;
+        self.cut = Some(Cut::Change {
+            savepoint,
+            pending: None,
+        });
+        let sql = format!("{}{for_update}", opening.sql);
+        Ok(sqlx::query_with(&sql, opening.arguments)
+            .fetch_all(&mut *self.conn())
+            .await?)
     }
 
     /// Joins the open group, opening one (`BEGIN`) if there is none: its id, and where its
@@ -346,7 +382,12 @@ impl WriterState {
     async fn join(&mut self) -> Result<(u64, watch::Receiver<Outcome>), StoreError> {
         if self.open.is_none() {
             self.cut = Some(Cut::Begin);
-            if let Err(error) = self.execute("BEGIN IMMEDIATE").await {
+            let begin = match self.dialect {
+                // The write lock at once, not at the first write (which could then fail busy).
+                Dialect::Sqlite => "BEGIN IMMEDIATE",
+                Dialect::Postgres => "BEGIN",
+            };
+            if let Err(error) = self.execute(begin).await {
                 let _ = self.execute("ROLLBACK").await;
                 self.cut = None;
                 return Err(error);
@@ -370,6 +411,25 @@ impl WriterState {
     /// while opening its own): it is released, so that no savepoint stays open. A group that is
     /// left with no member is ended, so no transaction stays open for nothing.
     async fn undo_change(&mut self, savepoint: Savepoint, pending: Option<Savepoint>) {
+        if self.dialect == Dialect::Postgres {
+            // There a failed statement aborts the whole transaction, so nothing may be tried
+            // on the chance that its savepoint is open: where that is unknown, or the rollback
+            // fails, the group ends, failing all its members (none has been answered yet).
+            let rolled_back = match pending {
+                Some(_) => false,
+                None => self.execute(savepoint.roll_back()).await.is_ok(),
+            };
+            self.pending = None;
+            self.cut = None;
+            if !rolled_back {
+                self.abort("a change was cut off while the writer was in an unknown state")
+                    .await;
+            } else if self.open.as_ref().is_some_and(|open| open.members == 0) {
+                let _ = self.execute("ROLLBACK").await;
+                self.open = None;
+            }
+            return;
+        }
         // Each fails, changing nothing, where its savepoint is not open.
         let _ = self.execute(savepoint.roll_back()).await;
         if let Some(pending) = pending {
@@ -383,6 +443,16 @@ impl WriterState {
         }
     }
 
+    /// Rolls the open group back, telling its members why.
+    async fn abort(&mut self, why: &str) {
+        let _ = self.execute("ROLLBACK").await;
+        self.pending = None;
+        if let Some(group) = self.open.take() {
+            tracing::error!(members = group.members, why, "a group was rolled back");
+            group.outcome.send_replace(Some(Err(why.to_owned())));
+        }
+    }
+
     /// Commits the open group, runs its members' after-commit work in order, and tells them.
     async fn commit(&mut self) {
         let Some(group) = self.open.take() else {
@@ -390,7 +460,17 @@ impl WriterState {
         };
         // `COMMIT` ends the last member's savepoint too.
         self.pending = None;
-        let outcome = match self.execute("COMMIT").await {
+        // On PostgreSQL, `COMMIT` of a transaction a failed statement aborted answers as if it
+        // succeeded (and rolls back): a statement first tells which it is.
+        let healthy = match self.dialect {
+            Dialect::Sqlite => Ok(()),
+            Dialect::Postgres => self.execute("SELECT 1").await,
+        };
+        let committed = match healthy {
+            Ok(()) => self.execute("COMMIT").await,
+            Err(error) => Err(error),
+        };
+        let outcome = match committed {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 self.changes
@@ -434,7 +514,7 @@ mod tests {
     }
 
     async fn insert(conn: &mut Conn, x: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO t (x) VALUES (?)")
+        sqlx::query("INSERT INTO t (x) VALUES ($1)")
             .bind(x)
             .execute(&mut *conn)
             .await?;

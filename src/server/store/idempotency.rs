@@ -57,12 +57,12 @@ pub async fn claim_key(
     now: &str,
     cutoff: &str,
 ) -> Result<KeyUse, StoreError> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+    sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
         .bind(cutoff)
         .execute(&mut *conn)
         .await?;
     let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES (?, ?, ?, ?) \
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id, key) DO NOTHING",
     )
     .bind(user_id)
@@ -76,7 +76,7 @@ pub async fn claim_key(
         return Ok(KeyUse::Fresh);
     }
     let row = sqlx::query(
-        "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE user_id = ? AND key = ?",
+        "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
     )
     .bind(user_id)
     .bind(key)
@@ -112,7 +112,7 @@ pub async fn complete_key(
 ) -> Result<(), StoreError> {
     let headers = serde_json::to_string(&response.headers)
         .map_err(|e| StoreError::Corrupt(format!("headers JSON: {e}")))?;
-    sqlx::query("UPDATE idempotency_keys SET status = ?, headers = ?, body = ? WHERE user_id = ? AND key = ?")
+    sqlx::query("UPDATE idempotency_keys SET status = $1, headers = $2, body = $3 WHERE user_id = $4 AND key = $5")
         .bind(i64::from(response.status))
         .bind(headers)
         .bind(&response.body)
@@ -127,15 +127,22 @@ pub async fn complete_key(
 /// unless its change had already committed: then the key keeps the "stored" answer, and a retry
 /// can never add the change a second time.
 pub async fn release_key(conn: &mut Conn, user_id: &str, key: &str) -> Result<(), StoreError> {
-    sqlx::query(&format!(
-        "UPDATE idempotency_keys SET {STORED_ANSWER} \
-         WHERE user_id = ? AND key = ? AND status IS NULL AND committed_room IS NOT NULL"
-    ))
+    let committed = sqlx::query(
+        "SELECT committed_room, committed_version FROM idempotency_keys \
+         WHERE user_id = $1 AND key = $2 AND status IS NULL AND committed_room IS NOT NULL",
+    )
     .bind(user_id)
     .bind(key)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND status IS NULL")
+    if let Some(row) = committed {
+        let answer = stored_answer(
+            row.try_get("committed_room")?,
+            row.try_get("committed_version")?,
+        );
+        return complete_key(conn, user_id, key, &answer).await;
+    }
+    sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL")
         .bind(user_id)
         .bind(key)
         .execute(&mut *conn)
@@ -145,11 +152,19 @@ pub async fn release_key(conn: &mut Conn, user_id: &str, key: &str) -> Result<()
 
 /// The answer kept for a key whose change committed but whose own response was lost (a crash,
 /// or a failure after the commit): 200, saying where the change is.
-const STORED_ANSWER: &str = "status = 200, \
-    headers = '[[\"content-type\",\"application/json\"]]', \
-    body = CAST(json_object('status', 'stored', 'room', committed_room, \
-      'version', committed_version, 'detail', \
-      'This request''s change was stored; its original response was lost.') AS BLOB)";
+fn stored_answer(room: String, version: Option<i64>) -> StoredResponse {
+    let body = serde_json::json!({
+        "status": "stored",
+        "room": room,
+        "version": version,
+        "detail": "This request's change was stored; its original response was lost.",
+    });
+    StoredResponse {
+        status: 200,
+        headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+        body: body.to_string().into_bytes(),
+    }
+}
 
 /// Marks the key of the request being served (if it has one) as having its change committed,
 /// inside the transaction that commits it: `room` at `version`.
@@ -162,8 +177,8 @@ pub async fn mark_key_committed(
         return Ok(());
     };
     sqlx::query(
-        "UPDATE idempotency_keys SET committed_room = ?, committed_version = ? \
-         WHERE user_id = ? AND key = ? AND status IS NULL",
+        "UPDATE idempotency_keys SET committed_room = $1, committed_version = $2 \
+         WHERE user_id = $3 AND key = $4 AND status IS NULL",
     )
     .bind(room)
     .bind(version)
@@ -178,18 +193,28 @@ pub async fn mark_key_committed(
 /// end of the previous run. One whose change committed keeps a 200 saying so (its original
 /// response died with the process); one whose change did not is released for a fresh try.
 pub async fn settle_keys_in_flight(conn: &mut Conn) -> Result<SettledKeys, StoreError> {
-    let answered = sqlx::query(&format!(
-        "UPDATE idempotency_keys SET {STORED_ANSWER} \
-         WHERE status IS NULL AND committed_room IS NOT NULL"
-    ))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    let committed = sqlx::query(
+        "SELECT user_id, key, committed_room, committed_version FROM idempotency_keys \
+         WHERE status IS NULL AND committed_room IS NOT NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &committed {
+        let (user_id, key): (String, String) = (row.try_get("user_id")?, row.try_get("key")?);
+        let answer = stored_answer(
+            row.try_get("committed_room")?,
+            row.try_get("committed_version")?,
+        );
+        complete_key(conn, &user_id, &key, &answer).await?;
+    }
     let released = sqlx::query("DELETE FROM idempotency_keys WHERE status IS NULL")
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    Ok(SettledKeys { answered, released })
+    Ok(SettledKeys {
+        answered: committed.len() as u64,
+        released,
+    })
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
-//! Storage: a SQLite database (WAL) reached through sqlx, with its migrations.
+//! Storage: SQLite (WAL, the embedded default) or PostgreSQL, reached through sqlx's `Any`
+//! driver with one set of queries where the dialects agree ([`Dialect`] where they do not), and
+//! their migrations.
 //!
 //! Reads go through a pool of reader connections. Writes go through exactly one writer
-//! connection ([`Store::write`]): SQLite admits one writer at a time anyway. Changes that arrive
-//! together share one transaction and one fsync (`group`), and each change's live events are
-//! published in commit order while the writer is held — which is what makes every room's changes
-//! reach the live hub in version order (see `server::rooms`).
+//! connection per process ([`Store::write`]): SQLite admits one writer at a time anyway. Changes
+//! that arrive together share one transaction and one commit (`group`), and each change's live
+//! events are published in commit order while the writer is held — which is what makes every
+//! room's changes reach the live hub in version order (see `server::rooms`).
 
 mod changes;
 mod group;
@@ -14,14 +16,11 @@ mod serving;
 mod users;
 
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use changes::{ChangeRow, changes_after, insert_change, oldest_change_version};
 pub use group::{AfterCommit, CommitStats, Opening};
@@ -41,10 +40,51 @@ pub use serving::ServingLock;
 pub use users::{ensure_user, set_user_name, user_name};
 
 /// The rows of a change's opening read ([`Store::write_opening`]).
-pub type OpenedRows = Vec<SqliteRow>;
+pub type OpenedRows = Vec<AnyRow>;
 
 /// A read connection or transaction: every query takes one of these.
-pub type Conn = sqlx::SqliteConnection;
+pub type Conn = sqlx::AnyConnection;
+
+/// A read transaction ([`Store::read`]).
+pub type ReadTransaction = Transaction<'static, Any>;
+
+/// The SQL a database speaks, where SQLite's and PostgreSQL's differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The dialect of a database URL, if frase knows it.
+    pub fn of_url(url: &str) -> Option<Dialect> {
+        if sqlite_path(url).is_some() {
+            Some(Dialect::Sqlite)
+        } else if ["postgres://", "postgresql://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
+            Some(Dialect::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// The dialect `conn` speaks.
+    pub fn of(conn: &Conn) -> Dialect {
+        match conn.backend_name() {
+            "PostgreSQL" => Dialect::Postgres,
+            _ => Dialect::Sqlite,
+        }
+    }
+
+    /// Whether one query may hold several statements with their arguments (one round trip):
+    /// SQLite's driver runs them one after the other; PostgreSQL prepares one statement per
+    /// query.
+    pub fn runs_statements_together(self) -> bool {
+        self == Dialect::Sqlite
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -52,7 +92,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL `{0}`: use sqlite://FILE (PostgreSQL support comes later)")]
+    #[error("unsupported database URL `{0}`: use sqlite://FILE or postgres://...")]
     UnsupportedUrl(String),
     #[error("cannot create the database directory {path}: {source}")]
     CreateDir {
@@ -67,6 +107,12 @@ pub enum StoreError {
         pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
     )]
     ServedElsewhere { database: String, pid: Option<u32> },
+    #[error(
+        "this PostgreSQL database is being served by another frase process. Processes cannot \
+         share a database yet: each would miss the other's live events. Stop that process, or \
+         give this one a database of its own."
+    )]
+    PostgresServedElsewhere,
     #[error("cannot lock {path}: {source}")]
     Lock {
         path: String,
@@ -82,12 +128,20 @@ pub enum StoreError {
 /// The database, opened.
 #[derive(Clone, Debug)]
 pub struct Store {
-    readers: SqlitePool,
+    dialect: Dialect,
+    readers: AnyPool,
     /// A pool of exactly one connection: the writer.
-    writer: SqlitePool,
+    writer: AnyPool,
     /// Group commit on that connection.
     groups: Arc<group::GroupWriter>,
 }
+
+/// What every SQLite connection is set to. `synchronous=FULL`: a word is on disk before its
+/// 201 is sent, even if the machine loses power.
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+const SQLITE_READER_PRAGMAS: &str =
+    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;";
 
 impl Store {
     /// Opens (creating if needed) the database at `url`, with 8 read connections. Does not
@@ -98,41 +152,76 @@ impl Store {
 
     /// [`Store::open`] with `readers` read connections.
     pub async fn open_with(url: &str, readers: u32) -> Result<Store, StoreError> {
-        let Some(path) = sqlite_path(url) else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        sqlx::any::install_default_drivers();
+        let dialect =
+            Dialect::of_url(url).ok_or_else(|| StoreError::UnsupportedUrl(url.to_owned()))?;
+        let (writer_url, reader_url, writer_pragmas, reader_pragmas) = match dialect {
+            Dialect::Sqlite => {
+                let path = sqlite_path(url).unwrap_or_default();
+                create_parent_dir(Path::new(path))?;
+                (
+                    with_sqlite_mode(url, "rwc"),
+                    with_sqlite_mode(url, "ro"),
+                    SQLITE_WRITER_PRAGMAS,
+                    SQLITE_READER_PRAGMAS,
+                )
+            }
+            Dialect::Postgres => (url.to_owned(), url.to_owned(), "", ""),
         };
-        create_parent_dir(Path::new(path))?;
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a word is on disk before its 201 is sent, even if the machine loses power.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
+        let writer = AnyPoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if !writer_pragmas.is_empty() {
+                        conn.execute(writer_pragmas).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&writer_url)
             .await?;
-        let readers = SqlitePoolOptions::new()
+        let readers = AnyPoolOptions::new()
             .max_connections(readers.max(1))
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.read_only(true))
-            .await?;
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if !reader_pragmas.is_empty() {
+                        conn.execute(reader_pragmas).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_lazy(&reader_url)?;
         Ok(Store {
+            dialect,
             readers,
-            groups: Arc::new(group::GroupWriter::new(writer.clone())),
+            groups: Arc::new(group::GroupWriter::new(writer.clone(), dialect)),
             writer,
         })
+    }
+
+    /// The SQL this store's database speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Applies the migrations that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.groups.release().await?;
-        sqlx::migrate!("migrations/sqlite")
-            .run(&self.writer)
-            .await?;
+        match self.dialect {
+            Dialect::Sqlite => {
+                sqlx::migrate!("migrations/sqlite")
+                    .run(&self.writer)
+                    .await?
+            }
+            Dialect::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.writer)
+                    .await?
+            }
+        }
         Ok(())
     }
 
@@ -188,8 +277,15 @@ impl Store {
     }
 
     /// A read transaction: every query in it sees one consistent snapshot.
-    pub async fn read(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        Ok(self.readers.begin().await?)
+    pub async fn read(&self) -> Result<ReadTransaction, StoreError> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.readers.begin().await?,
+            Dialect::Postgres => {
+                self.readers
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?
+            }
+        })
     }
 
     pub async fn close(&self) {
@@ -207,6 +303,12 @@ fn sqlite_path(url: &str) -> Option<&str> {
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     Some(path.split('?').next().unwrap_or(path))
+}
+
+/// A `sqlite:` URL opening its file in `mode` (`rwc`: read, write, create; `ro`: read only).
+fn with_sqlite_mode(url: &str, mode: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}mode={mode}")
 }
 
 /// Creates the directory `path` goes in, if it has one and it is missing.

@@ -1,9 +1,11 @@
 //! Rooms, sentences and words.
 
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use std::sync::LazyLock;
+
+use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Arguments, Row};
 
-use super::{ChangeRow, Conn, Opening, StoreError};
+use super::{ChangeRow, Conn, Dialect, Opening, StoreError};
 use crate::domain::{RoomSettings, Round};
 use crate::model::{AuthoredSentence, Contributor, StorySentence, UserRef, WordView};
 
@@ -37,14 +39,14 @@ pub struct WordRow {
 const WORD_COLUMNS: &str = "w.id, w.version, w.sentence_id, w.position, w.text, w.ends_sentence, \
      w.author_id, u.name AS author_name, w.created_at";
 
-fn word_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<WordView, StoreError> {
+fn word_from_row(row: &AnyRow) -> Result<WordView, StoreError> {
     Ok(WordView {
         id: row.try_get("id")?,
         version: row.try_get("version")?,
         sentence_id: row.try_get("sentence_id")?,
         position: row.try_get("position")?,
         text: row.try_get("text")?,
-        ends_sentence: row.try_get("ends_sentence")?,
+        ends_sentence: flag(row, "ends_sentence")?,
         author: UserRef {
             id: row.try_get("author_id")?,
             name: row.try_get("author_name")?,
@@ -53,8 +55,16 @@ fn word_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<WordView, StoreError> 
     })
 }
 
+/// A yes/no column: SQLite keeps it as an integer, PostgreSQL as a boolean.
+fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
+    match row.try_get::<bool, _>(column) {
+        Ok(flag) => Ok(flag),
+        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
+    }
+}
+
 const ROOM_BY_SLUG: &str =
-    "SELECT slug, title, host_id, version, settings, updated_at, round FROM rooms WHERE slug = ?";
+    "SELECT slug, title, host_id, version, settings, updated_at, round FROM rooms WHERE slug = $1";
 
 pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreError> {
     let row = sqlx::query(ROOM_BY_SLUG)
@@ -68,22 +78,23 @@ pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreE
 ///
 /// [`Store::write_opening`]: super::Store::write_opening
 pub fn room_opening(slug: &str) -> Result<Opening<'_>, StoreError> {
-    let mut arguments = SqliteArguments::default();
+    let mut arguments = AnyArguments::default();
     arguments
         .add(slug)
         .map_err(|e| StoreError::Corrupt(format!("binding a room's slug: {e}")))?;
     Ok(Opening {
         sql: ROOM_BY_SLUG,
         arguments,
+        for_update: true,
     })
 }
 
 /// The room read by [`room_opening`], if it exists.
-pub fn opened_room(slug: &str, rows: &[SqliteRow]) -> Result<Option<RoomRow>, StoreError> {
+pub fn opened_room(slug: &str, rows: &[AnyRow]) -> Result<Option<RoomRow>, StoreError> {
     rows.first().map(|row| room_from_row(slug, row)).transpose()
 }
 
-fn room_from_row(slug: &str, row: &SqliteRow) -> Result<RoomRow, StoreError> {
+fn room_from_row(slug: &str, row: &AnyRow) -> Result<RoomRow, StoreError> {
     let settings: String = row.try_get("settings")?;
     let settings = serde_json::from_str(&settings)
         .map_err(|e| StoreError::Corrupt(format!("settings of room {slug}: {e}")))?;
@@ -117,7 +128,7 @@ pub async fn set_round(
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| StoreError::Corrupt(format!("round JSON: {e}")))?;
-    sqlx::query("UPDATE rooms SET round = ? WHERE slug = ?")
+    sqlx::query("UPDATE rooms SET round = $1 WHERE slug = $2")
         .bind(json)
         .bind(slug)
         .execute(&mut *conn)
@@ -150,7 +161,7 @@ pub async fn insert_room(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO rooms (slug, title, host_id, version, settings, created_at, updated_at) \
-         VALUES (?, ?, ?, 0, ?, ?, ?)",
+         VALUES ($1, $2, $3, 0, $4, $5, $6)",
     )
     .bind(slug)
     .bind(title)
@@ -169,7 +180,7 @@ pub async fn update_room(
     title: &str,
     settings_json: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE rooms SET title = ?, settings = ? WHERE slug = ?")
+    sqlx::query("UPDATE rooms SET title = $1, settings = $2 WHERE slug = $3")
         .bind(title)
         .bind(settings_json)
         .bind(slug)
@@ -180,7 +191,7 @@ pub async fn update_room(
 
 /// Deletes a room with everything in it (words, sentences and change log go with it).
 pub async fn delete_room(conn: &mut Conn, slug: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM rooms WHERE slug = ?")
+    sqlx::query("DELETE FROM rooms WHERE slug = $1")
         .bind(slug)
         .execute(&mut *conn)
         .await?;
@@ -193,7 +204,7 @@ pub async fn set_room_version(
     version: i64,
     now: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE rooms SET version = ?, updated_at = ? WHERE slug = ?")
+    sqlx::query("UPDATE rooms SET version = $1, updated_at = $2 WHERE slug = $3")
         .bind(version)
         .bind(now)
         .bind(slug)
@@ -204,7 +215,7 @@ pub async fn set_room_version(
 
 pub async fn current_sentence(conn: &mut Conn, slug: &str) -> Result<SentenceRow, StoreError> {
     let id: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM sentences WHERE room_slug = ? AND finished_version IS NULL",
+        "SELECT id FROM sentences WHERE room_slug = $1 AND finished_version IS NULL",
     )
     .bind(slug)
     .fetch_optional(&mut *conn)
@@ -218,7 +229,7 @@ pub async fn last_word_of_sentence(
     sentence_id: i64,
 ) -> Result<Option<WordRow>, StoreError> {
     let row = sqlx::query(
-        "SELECT author_id, position FROM words WHERE sentence_id = ? ORDER BY position DESC LIMIT 1",
+        "SELECT author_id, position FROM words WHERE sentence_id = $1 ORDER BY position DESC LIMIT 1",
     )
     .bind(sentence_id)
     .fetch_optional(&mut *conn)
@@ -240,25 +251,45 @@ pub async fn word_place(
     slug: &str,
     author: NewAuthor<'_>,
 ) -> Result<WordPlace, StoreError> {
-    // Three statements, one trip: the upsert's `RETURNING` row comes first, then the id the
-    // next word gets, then the sentence's row. `DO UPDATE` with no real change, so that
-    // `RETURNING` also answers for an existing user. `words.id` is `AUTOINCREMENT`: the next is
-    // one past the highest ever given (`sqlite_sequence`), which only this writer moves.
-    let rows = sqlx::query(
-        "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) \
-         ON CONFLICT (id) DO UPDATE SET name = users.name RETURNING name; \
-         SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'words'), 0) + 1 AS next_id; \
-         SELECT s.id, w.author_id, w.position FROM sentences s \
-         LEFT JOIN words w ON w.sentence_id = s.id \
-         WHERE s.room_slug = ? AND s.finished_version IS NULL \
-         ORDER BY w.position DESC LIMIT 1",
-    )
-    .bind(author.id)
-    .bind(author.default_name)
-    .bind(author.now)
-    .bind(slug)
-    .fetch_all(&mut *conn)
-    .await?;
+    match Dialect::of(conn) {
+        Dialect::Sqlite => sqlite_word_place(conn, slug, author).await,
+        Dialect::Postgres => postgres_word_place(conn, slug, author).await,
+    }
+}
+
+/// The author's row made sure of, answering with their name (`DO UPDATE` with no real change,
+/// so that `RETURNING` also answers for an existing user).
+const AUTHOR_NAMED: &str = "INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (id) DO UPDATE SET name = users.name RETURNING name";
+
+/// The room's open sentence, with its last word if it has one.
+const OPEN_SENTENCE_AND_LAST_WORD: &str = "SELECT s.id, w.author_id, w.position FROM sentences s \
+     LEFT JOIN words w ON w.sentence_id = s.id \
+     WHERE s.room_slug = $4 AND s.finished_version IS NULL \
+     ORDER BY w.position DESC LIMIT 1";
+
+/// [`word_place`] on SQLite: three statements in one trip — the author's name, the id the next
+/// word gets, the sentence. `words.id` is `AUTOINCREMENT`: the next is one past the highest ever
+/// given (`sqlite_sequence`), which only this writer moves.
+async fn sqlite_word_place(
+    conn: &mut Conn,
+    slug: &str,
+    author: NewAuthor<'_>,
+) -> Result<WordPlace, StoreError> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{AUTHOR_NAMED}; \
+             SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'words'), 0) + 1 AS next_id; \
+             {OPEN_SENTENCE_AND_LAST_WORD}"
+        )
+    });
+    let rows = sqlx::query(SQL.as_str())
+        .bind(author.id)
+        .bind(author.default_name)
+        .bind(author.now)
+        .bind(slug)
+        .fetch_all(&mut *conn)
+        .await?;
     let (named, next, sentence) = match rows.as_slice() {
         [named, next, sentence] => (named, next, sentence),
         [_, _] => {
@@ -287,6 +318,50 @@ pub async fn word_place(
             }),
         author_name: named.try_get("name")?,
         next_word_id: next.try_get("next_id")?,
+    })
+}
+
+/// [`word_place`] on PostgreSQL: one statement — the author's upsert in a `WITH`, the next
+/// word's id taken from its sequence once, the sentence.
+async fn postgres_word_place(
+    conn: &mut Conn,
+    slug: &str,
+    author: NewAuthor<'_>,
+) -> Result<WordPlace, StoreError> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH author AS ({AUTHOR_NAMED}), \
+                  sentence AS ({OPEN_SENTENCE_AND_LAST_WORD}) \
+             SELECT author.name, \
+                    (SELECT nextval(pg_get_serial_sequence('words', 'id'))) AS next_id, \
+                    sentence.id, sentence.author_id, sentence.position \
+             FROM author LEFT JOIN sentence ON true"
+        )
+    });
+    let row = sqlx::query(SQL.as_str())
+        .bind(author.id)
+        .bind(author.default_name)
+        .bind(author.now)
+        .bind(slug)
+        .fetch_one(&mut *conn)
+        .await?;
+    let Some(sentence_id) = row.try_get::<Option<i64>, _>("id")? else {
+        return Err(StoreError::Corrupt(format!(
+            "room {slug} has no open sentence"
+        )));
+    };
+    let author_id: Option<String> = row.try_get("author_id")?;
+    let position: Option<i64> = row.try_get("position")?;
+    Ok(WordPlace {
+        sentence: SentenceRow { id: sentence_id },
+        last: author_id
+            .zip(position)
+            .map(|(author_id, position)| WordRow {
+                author_id,
+                position,
+            }),
+        author_name: row.try_get("name")?,
+        next_word_id: row.try_get("next_id")?,
     })
 }
 
@@ -346,28 +421,41 @@ pub async fn insert_word(
     id: i64,
     change: &ChangeRow,
 ) -> Result<(), StoreError> {
-    let result = sqlx::query(
-        "INSERT INTO words (id, room_slug, sentence_id, position, version, text, ends_sentence, author_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?); \
-         INSERT INTO changes (room_slug, version, kind, data, created_at) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(word.room_slug)
-    .bind(word.sentence_id)
-    .bind(word.position)
-    .bind(word.version)
-    .bind(word.text)
-    .bind(word.ends_sentence)
-    .bind(word.author_id)
-    .bind(word.created_at)
-    .bind(word.room_slug)
-    .bind(change.version)
-    .bind(change.kind.as_str())
-    .bind(&change.data)
-    .bind(word.created_at)
-    .execute(&mut *conn)
-    .await?;
-    if result.rows_affected() != 2 {
+    // The word, then its change, in one trip: two statements on SQLite, one on PostgreSQL (the
+    // change inserted from the word's `RETURNING`, so both or neither).
+    let (sql, expected) = match Dialect::of(conn) {
+        Dialect::Sqlite => (
+            "INSERT INTO words (id, room_slug, sentence_id, position, version, text, ends_sentence, author_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9); \
+             INSERT INTO changes (room_slug, version, kind, data, created_at) VALUES ($10, $11, $12, $13, $14)",
+            2,
+        ),
+        Dialect::Postgres => (
+            "WITH word AS (INSERT INTO words (id, room_slug, sentence_id, position, version, text, ends_sentence, author_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id) \
+             INSERT INTO changes (room_slug, version, kind, data, created_at) \
+             SELECT $10, $11, $12, $13, $14 FROM word",
+            1,
+        ),
+    };
+    let result = sqlx::query(sql)
+        .bind(id)
+        .bind(word.room_slug)
+        .bind(word.sentence_id)
+        .bind(word.position)
+        .bind(word.version)
+        .bind(word.text)
+        .bind(word.ends_sentence)
+        .bind(word.author_id)
+        .bind(word.created_at)
+        .bind(word.room_slug)
+        .bind(change.version)
+        .bind(change.kind.as_str())
+        .bind(&change.data)
+        .bind(word.created_at)
+        .execute(&mut *conn)
+        .await?;
+    if result.rows_affected() != expected {
         return Err(StoreError::Corrupt(format!(
             "storing word {id} and its change: {} rows",
             result.rows_affected()
@@ -383,7 +471,7 @@ pub async fn update_word_text(
     text: &str,
     version: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE words SET text = ?, version = ? WHERE id = ?")
+    sqlx::query("UPDATE words SET text = $1, version = $2 WHERE id = $3")
         .bind(text)
         .bind(version)
         .bind(id)
@@ -399,27 +487,29 @@ pub async fn delete_word(
     sentence_id: i64,
     position: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM words WHERE id = ?")
+    sqlx::query("DELETE FROM words WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
     // Two steps through negative positions, so that (sentence, position) stays unique on the
     // way whatever order the rows are updated in.
-    sqlx::query("UPDATE words SET position = -position WHERE sentence_id = ? AND position > ?")
+    sqlx::query("UPDATE words SET position = -position WHERE sentence_id = $1 AND position > $2")
         .bind(sentence_id)
         .bind(position)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE words SET position = -position - 1 WHERE sentence_id = ? AND position < 0")
-        .bind(sentence_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE words SET position = -position - 1 WHERE sentence_id = $1 AND position < 0",
+    )
+    .bind(sentence_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 /// Removes every word of a sentence.
 pub async fn delete_words_of_sentence(conn: &mut Conn, sentence_id: i64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM words WHERE sentence_id = ?")
+    sqlx::query("DELETE FROM words WHERE sentence_id = $1")
         .bind(sentence_id)
         .execute(&mut *conn)
         .await?;
@@ -433,7 +523,7 @@ pub async fn word_by_id(
 ) -> Result<Option<WordView>, StoreError> {
     let sql = format!(
         "SELECT {WORD_COLUMNS} FROM words w JOIN users u ON u.id = w.author_id \
-         WHERE w.room_slug = ? AND w.id = ?"
+         WHERE w.room_slug = $1 AND w.id = $2"
     );
     let row = sqlx::query(&sql)
         .bind(slug)
@@ -449,7 +539,7 @@ pub async fn words_of_sentence(
 ) -> Result<Vec<WordView>, StoreError> {
     let sql = format!(
         "SELECT {WORD_COLUMNS} FROM words w JOIN users u ON u.id = w.author_id \
-         WHERE w.sentence_id = ? ORDER BY w.position"
+         WHERE w.sentence_id = $1 ORDER BY w.position"
     );
     let rows = sqlx::query(&sql)
         .bind(sentence_id)
@@ -467,7 +557,7 @@ pub async fn words_after(
 ) -> Result<Vec<WordView>, StoreError> {
     let sql = format!(
         "SELECT {WORD_COLUMNS} FROM words w JOIN users u ON u.id = w.author_id \
-         WHERE w.room_slug = ? AND w.version > ? ORDER BY w.version LIMIT ?"
+         WHERE w.room_slug = $1 AND w.version > $2 ORDER BY w.version LIMIT $3"
     );
     let rows = sqlx::query(&sql)
         .bind(slug)
@@ -488,7 +578,7 @@ pub async fn finish_sentence(
     now: &str,
 ) -> Result<SentenceRow, StoreError> {
     sqlx::query(
-        "UPDATE sentences SET finished_version = ?, finished_at = ?, text = ? WHERE id = ?",
+        "UPDATE sentences SET finished_version = $1, finished_at = $2, text = $3 WHERE id = $4",
     )
     .bind(version)
     .bind(now)
@@ -505,7 +595,7 @@ pub async fn set_finished_sentence_text(
     sentence_id: i64,
     text: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sentences SET text = ? WHERE id = ? AND finished_version IS NOT NULL")
+    sqlx::query("UPDATE sentences SET text = $1 WHERE id = $2 AND finished_version IS NOT NULL")
         .bind(text)
         .bind(sentence_id)
         .execute(&mut *conn)
@@ -514,7 +604,7 @@ pub async fn set_finished_sentence_text(
 }
 
 pub async fn open_sentence(conn: &mut Conn, slug: &str) -> Result<SentenceRow, StoreError> {
-    let id: i64 = sqlx::query_scalar("INSERT INTO sentences (room_slug) VALUES (?) RETURNING id")
+    let id: i64 = sqlx::query_scalar("INSERT INTO sentences (room_slug) VALUES ($1) RETURNING id")
         .bind(slug)
         .fetch_one(&mut *conn)
         .await?;
@@ -523,7 +613,7 @@ pub async fn open_sentence(conn: &mut Conn, slug: &str) -> Result<SentenceRow, S
 
 pub async fn finished_sentence_count(conn: &mut Conn, slug: &str) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sentences WHERE room_slug = ? AND finished_version IS NOT NULL",
+        "SELECT COUNT(*) FROM sentences WHERE room_slug = $1 AND finished_version IS NOT NULL",
     )
     .bind(slug)
     .fetch_one(&mut *conn)
@@ -534,7 +624,7 @@ pub async fn finished_sentence_count(conn: &mut Conn, slug: &str) -> Result<i64,
 pub async fn story(conn: &mut Conn, slug: &str) -> Result<Vec<StorySentence>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, text, finished_version FROM sentences \
-         WHERE room_slug = ? AND finished_version IS NOT NULL AND text <> '' \
+         WHERE room_slug = $1 AND finished_version IS NOT NULL AND text <> '' \
          ORDER BY finished_version",
     )
     .bind(slug)
@@ -562,7 +652,7 @@ pub async fn authored_story(
     let rows = sqlx::query(
         "SELECT s.id, s.text, u.name FROM sentences s \
          JOIN words w ON w.sentence_id = s.id JOIN users u ON u.id = w.author_id \
-         WHERE s.room_slug = ? AND s.finished_version IS NOT NULL AND s.text <> '' \
+         WHERE s.room_slug = $1 AND s.finished_version IS NOT NULL AND s.text <> '' \
          ORDER BY s.finished_version, w.position",
     )
     .bind(slug)
@@ -594,7 +684,7 @@ pub async fn authored_story(
 pub async fn contributors(conn: &mut Conn, slug: &str) -> Result<Vec<Contributor>, StoreError> {
     let rows = sqlx::query(
         "SELECT u.name, COUNT(*) AS words FROM words w JOIN users u ON u.id = w.author_id \
-         WHERE w.room_slug = ? GROUP BY w.author_id, u.name ORDER BY words DESC, u.name",
+         WHERE w.room_slug = $1 GROUP BY w.author_id, u.name ORDER BY words DESC, u.name",
     )
     .bind(slug)
     .fetch_all(&mut *conn)

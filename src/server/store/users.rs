@@ -22,7 +22,7 @@ pub async fn user_named(
 ) -> Result<String, StoreError> {
     // `DO UPDATE` with no real change, so that `RETURNING` also answers for an existing user.
     Ok(sqlx::query_scalar(
-        "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) \
+        "INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (id) DO UPDATE SET name = users.name RETURNING name",
     )
     .bind(id)
@@ -33,7 +33,7 @@ pub async fn user_named(
 }
 
 pub async fn user_name(conn: &mut Conn, id: &str) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT name FROM users WHERE id = ?")
+    Ok(sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?)
@@ -46,7 +46,7 @@ pub async fn set_user_name(
     now: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) \
+        "INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name",
     )
     .bind(id)
