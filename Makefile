@@ -16,7 +16,7 @@ ADDR ?= 0.0.0.0:3000
 # End-to-end runs use their own port and a throwaway data directory.
 E2E_PORT ?= 3917
 
-.PHONY: help bootstrap bootstrap-test build serve dev test test-rust test-e2e test-api redbot test-dev lint clean bench
+.PHONY: help bootstrap bootstrap-test build serve cluster dev test test-rust test-e2e test-api redbot test-dev lint clean bench
 
 help:
 	@echo "make serve | make test | make dev | make build | make lint | make clean"
@@ -43,6 +43,10 @@ target/release/frase: $(RELEASE_SOURCES)
 
 serve: build
 	@target/release/frase serve --addr $(ADDR)
+
+# Two processes on the machine's PostgreSQL behind nginx on one port (deploy/, scripts/cluster.sh).
+cluster: build
+	@scripts/cluster.sh
 
 # cargo-leptos builds the client and the server (debug), runs the server with no command (it
 # then serves on 127.0.0.1:3000 with its data in target/dev-data) and reloads the page on every

@@ -195,16 +195,16 @@ async fn serve_prints_its_database_and_its_bus() {
     assert_eq!(database, expected);
 }
 
-/// With PostgreSQL: `frase serve` needs the shared key, serves (printing its database, the
-/// password left out), and a second process on the same database is refused until processes can
-/// share live events.
+/// With PostgreSQL: `frase serve` needs the shared key, then serves from the database, saying
+/// so (the password left out) and that live events come through its notifications.
 #[tokio::test]
-async fn on_postgres_it_needs_the_shared_key_and_serves_one_process() {
+async fn on_postgres_it_needs_the_shared_key_and_says_how_events_travel() {
     let Some(database) = common::ThrowawayPostgres::create().await else {
         return;
     };
     let data = tempfile::tempdir().expect("temp dir");
-    let serve = |port: u16| {
+    let port = free_port();
+    let serve = || {
         let mut command = tokio::process::Command::new(frase_binary());
         command
             .args([
@@ -221,21 +221,22 @@ async fn on_postgres_it_needs_the_shared_key_and_serves_one_process() {
         command
     };
 
-    let keyless = serve(free_port()).output().await.expect("frase runs");
+    let keyless = serve().output().await.expect("frase runs");
     let message = String::from_utf8_lossy(&keyless.stderr);
     assert_eq!(keyless.status.code(), Some(1), "{message}");
     assert!(message.contains("needs FRASE_SECRET_KEY"), "{message}");
 
-    let key = "a key shared by every process, 32+ characters long";
-    let port = free_port();
-    let mut first = serve(port);
-    first
-        .env("FRASE_SECRET_KEY", key)
+    let mut server = serve();
+    server
+        .env(
+            "FRASE_SECRET_KEY",
+            "a key shared by every process, 32+ characters long",
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let mut first = first.spawn().expect("frase starts");
+    let mut server = server.spawn().expect("frase starts");
     let mut lines =
-        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(first.stdout.take().unwrap()));
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(server.stdout.take().unwrap()));
     let named = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(line) = lines.next_line().await.unwrap() {
             if line.starts_with("Database: ") {
@@ -249,12 +250,11 @@ async fn on_postgres_it_needs_the_shared_key_and_serves_one_process() {
     assert_eq!(
         named,
         format!(
-            "Database: {}; live events: this process (in memory).",
+            "Database: {}; live events: PostgreSQL notifications (LISTEN frase_changes).",
             database.url
         )
     );
-    let client = reqwest::Client::new();
-    let word = client
+    let word = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/api/rooms/main/words"))
         .json(&serde_json::json!({"text": "hola"}))
         .send()
@@ -262,20 +262,6 @@ async fn on_postgres_it_needs_the_shared_key_and_serves_one_process() {
         .unwrap();
     assert_eq!(word.status(), 201, "a word is stored in PostgreSQL");
 
-    let mut second = serve(free_port());
-    second.env("FRASE_SECRET_KEY", key);
-    let refused = tokio::time::timeout(Duration::from_secs(30), second.output())
-        .await
-        .expect("the second server exits instead of serving")
-        .expect("frase runs");
-    let message = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(1), "{message}");
-    assert!(
-        message.contains("PostgreSQL database is being served by another frase process"),
-        "{message}"
-    );
-
-    first.kill().await.expect("the first server stops");
-    let _ = first.wait().await;
+    server.kill().await.expect("the server stops");
     database.drop_database().await;
 }

@@ -79,6 +79,28 @@ $$;
 CREATE TRIGGER changes_move_room AFTER INSERT ON changes
     FOR EACH ROW EXECUTE FUNCTION changes_logged();
 
+-- What else every process must hear of: a room deleted (its change log goes with it, so its
+-- streams are ended rather than refilled) and a user renamed (their name shows in every room's
+-- state).
+CREATE FUNCTION room_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('frase_changes',
+                      json_build_object('room', OLD.slug, 'deleted', true)::text);
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER rooms_deleted AFTER DELETE ON rooms
+    FOR EACH ROW EXECUTE FUNCTION room_deleted();
+
+CREATE FUNCTION user_renamed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('frase_changes', json_build_object('renamed', NEW.id)::text);
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER users_renamed AFTER UPDATE OF name ON users
+    FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION user_renamed();
+
 -- Safe retries: the first response to a POST with an Idempotency-Key, per user, for 24 hours.
 -- `status` is NULL while the first request is still running (or was cut off by a crash): a
 -- retry then gets 409 rather than running the request a second time. A key's change is marked

@@ -19,10 +19,11 @@ use crate::server::http::router::router;
 use crate::server::http::security::Transport;
 use crate::server::limits::{KeyedLimiter, StreamCounter};
 use crate::server::live::Hub;
+use crate::server::live::bus::{self, BusStats};
 use crate::server::rooms::Rooms;
 use crate::server::session::{SecretError, SessionConfig, load_or_create_key};
 use crate::server::state::{AppState, Shared};
-use crate::server::store::{ServingLock, Store, StoreError};
+use crate::server::store::{Dialect, ServingLock, Store, StoreError};
 use crate::server::tls::{Tls, TlsError};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,13 +56,23 @@ pub struct Application {
     open_files: Option<crate::server::http::open_files::OpenFiles>,
     /// This process's claim on its SQLite database, held until it stops serving.
     _serving: Option<ServingLock>,
+    /// With PostgreSQL: the database to listen to for every process's changes, and what the
+    /// bus reports.
+    bus: Option<Bus>,
+}
+
+/// The live-event bus of a process on PostgreSQL, ready to run.
+struct Bus {
+    listening: sqlx::postgres::PgListener,
+    url: String,
+    stats: Arc<BusStats>,
 }
 
 impl Application {
     /// Opens and migrates the database, loads the secret key and binds the listener.
     /// Refuses a SQLite database that another process is serving.
     pub async fn build(settings: &Settings) -> Result<Application, ServeError> {
-        let serving = ServingLock::acquire(&settings.storage.database_url).await?;
+        let serving = ServingLock::acquire(&settings.storage.database_url)?;
         let store =
             Store::open_with(&settings.storage.database_url, settings.read_connections).await?;
         store.migrate().await?;
@@ -99,8 +110,20 @@ impl Application {
         }
         let limits = settings.limits;
         let open_files = crate::server::http::open_files::raise_to_hard_limit();
+        // Listening before anyone is served: nothing committed from here on is missed.
+        let bus = match store.dialect() {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(Bus {
+                listening: bus::listen(&settings.storage.database_url)
+                    .await
+                    .map_err(StoreError::from)?,
+                url: settings.storage.database_url.clone(),
+                stats: Arc::new(BusStats::default()),
+            }),
+        };
         let state = AppState::new(Shared {
-            rooms: Rooms::with_word_rate(store.clone(), Arc::new(Hub::new()), limits.word_rate),
+            rooms: Rooms::with_word_rate(store.clone(), Arc::new(Hub::new()), limits.word_rate)
+                .with_bus(bus.as_ref().map(|bus| bus.stats.clone())),
             session: SessionConfig {
                 key,
                 secure: transport == Transport::Https,
@@ -159,6 +182,7 @@ impl Application {
             generated_certificate,
             open_files,
             _serving: serving,
+            bus,
         })
     }
 
@@ -186,6 +210,24 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let shutdown = self.state.shutdown.clone();
+        if let Some(Bus {
+            listening,
+            url,
+            stats,
+        }) = self.bus
+        {
+            stats
+                .listening
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(bus::run(
+                listening,
+                url,
+                self.store.clone(),
+                self.state.rooms.hub().clone(),
+                stats,
+                shutdown.clone(),
+            ));
+        }
         // Rooms nobody has used for a sweep or two leave memory.
         let (hub, stopping) = (self.state.rooms.hub().clone(), shutdown.clone());
         tokio::spawn(async move {
@@ -301,7 +343,11 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let application = Application::build(&settings).await?;
     let addr = application.local_addr();
     let database = redact(&settings.storage.database_url);
-    tracing::info!(%addr, %database, bus = LIVE_EVENTS_BUS, "listening");
+    let live_events = match application.bus {
+        Some(_) => LIVE_EVENTS_SHARED,
+        None => LIVE_EVENTS_LOCAL,
+    };
+    tracing::info!(%addr, %database, bus = live_events, "listening");
     if let Some(files) = application.open_files {
         tracing::info!(
             limit = files.limit,
@@ -334,14 +380,17 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             certificate.display()
         );
     }
-    println!("Database: {database}; live events: {LIVE_EVENTS_BUS}.");
+    println!("Database: {database}; live events: {live_events}.");
     println!("Press Ctrl-C to stop.");
     application.run_until(shutdown_signal()).await
 }
 
-/// How live events reach viewers: one process serves a database (see `store::ServingLock`) and
-/// its hub announces every change itself.
-const LIVE_EVENTS_BUS: &str = "this process (in memory)";
+/// How live events reach viewers with SQLite: one process serves a database (see
+/// `store::ServingLock`) and its hub announces every change itself.
+const LIVE_EVENTS_LOCAL: &str = "this process (in memory)";
+
+/// With PostgreSQL: every process hears every commit from the database (`live::bus`).
+const LIVE_EVENTS_SHARED: &str = "PostgreSQL notifications (LISTEN frase_changes)";
 
 /// A database URL without its password, for the log.
 fn redact(url: &str) -> String {

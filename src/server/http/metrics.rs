@@ -156,6 +156,32 @@ pub async fn metrics(
     );
     let _ = writeln!(out, "# TYPE frase_change_log_reads_total counter");
     let _ = writeln!(out, "frase_change_log_reads_total {}", hub.log_reads());
+    if let Some(bus) = state.rooms.bus() {
+        let count = |counter: &std::sync::atomic::AtomicU64| {
+            counter.load(std::sync::atomic::Ordering::Relaxed)
+        };
+        for (name, help, value) in [
+            (
+                "frase_bus_notifications_total",
+                "Notices of committed changes received from PostgreSQL (every process's).",
+                count(&bus.notifications),
+            ),
+            (
+                "frase_bus_refills_total",
+                "Change-log reads that published what a room had missed.",
+                count(&bus.refills),
+            ),
+            (
+                "frase_bus_reconnects_total",
+                "Times the listening connection to PostgreSQL was lost and made again.",
+                count(&bus.reconnects),
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {value}");
+        }
+    }
     let mut response = out.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

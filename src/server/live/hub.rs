@@ -158,6 +158,10 @@ struct RoomChannel {
     closed: CancellationToken,
     /// The last version published in this process (-1: none yet).
     latest: AtomicI64,
+    /// The newest version this process knows to be committed, published or not yet (with
+    /// PostgreSQL its own commits are published by the bus, a moment later): a kept state older
+    /// than it is not served, so a writer reads its own change.
+    committed: AtomicI64,
     /// The room's state as last read, if any.
     state: Mutex<Option<SharedState>>,
     /// The room's recent frames: consecutive versions, oldest first, at most [`RING_FRAMES`].
@@ -200,6 +204,7 @@ impl Hub {
                     presence_due: AtomicBool::new(false),
                     closed: CancellationToken::new(),
                     latest: AtomicI64::new(-1),
+                    committed: AtomicI64::new(-1),
                     state: Mutex::new(None),
                     ring: Mutex::new(VecDeque::new()),
                     used: AtomicBool::new(true),
@@ -259,6 +264,26 @@ impl Hub {
         // No subscriber is not an error: nobody is watching this room right now.
         let _ = channel.messages.send(Message::Change(frame));
         self.published.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Notes that a room's change at `version` is committed, before it is published (see
+    /// `RoomChannel::committed`).
+    pub fn note_committed(&self, slug: &str, version: i64) {
+        self.channel(slug)
+            .committed
+            .fetch_max(version, Ordering::SeqCst);
+    }
+
+    /// The last version of a room published in this process: `None` if the room is not in
+    /// memory (nobody here watches or read it), `Some(-1)` if nothing was published yet.
+    pub fn latest_published(&self, slug: &str) -> Option<i64> {
+        let channel = lock(&self.rooms).get(slug).cloned()?;
+        Some(channel.latest.load(Ordering::SeqCst))
+    }
+
+    /// The rooms in memory.
+    pub fn rooms_in_memory(&self) -> Vec<String> {
+        lock(&self.rooms).keys().cloned().collect()
     }
 
     /// Changes published since start.
@@ -340,11 +365,15 @@ impl Hub {
     fn kept_frames_after(&self, slug: &str, after: i64) -> Option<Vec<Frame>> {
         let channel = lock(&self.rooms).get(slug).cloned()?;
         channel.used.store(true, Ordering::Relaxed);
-        let newest_known = channel.latest.load(Ordering::SeqCst).max(
-            lock(&channel.state)
-                .as_ref()
-                .map_or(-1, |kept| kept.state.version),
-        );
+        let newest_known = channel
+            .latest
+            .load(Ordering::SeqCst)
+            .max(channel.committed.load(Ordering::SeqCst))
+            .max(
+                lock(&channel.state)
+                    .as_ref()
+                    .map_or(-1, |kept| kept.state.version),
+            );
         if newest_known < 0 || after > newest_known {
             return None;
         }
@@ -370,8 +399,12 @@ impl Hub {
         let channel = lock(&self.rooms).get(slug).cloned()?;
         channel.used.store(true, Ordering::Relaxed);
         let kept = lock(&channel.state);
+        let newest = channel
+            .latest
+            .load(Ordering::SeqCst)
+            .max(channel.committed.load(Ordering::SeqCst));
         kept.as_ref()
-            .filter(|kept| kept.state.version >= channel.latest.load(Ordering::SeqCst))
+            .filter(|kept| kept.state.version >= newest)
             .cloned()
     }
 

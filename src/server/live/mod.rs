@@ -1,8 +1,10 @@
 //! Live events: how a committed change reaches every open event stream.
 //!
-//! `sse` encodes frames, `hub` fans them out inside this process, `stream` is one subscriber's
+//! `sse` encodes frames, `hub` fans them out inside this process, `bus` brings the changes other
+//! processes commit (PostgreSQL), `stream` is one subscriber's
 //! event stream (snapshot or replay, then live frames, presence and heartbeats).
 
+pub mod bus;
 pub mod hub;
 pub mod sse;
 pub mod stream;

@@ -22,6 +22,7 @@ use crate::error::AppError;
 use crate::i18n::Message;
 use crate::model::{Me, RoomPage, RoomState, SentenceView, StoryPage, StorySentence, WordView};
 use crate::server::limits::{KeyedLimiter, RateLimit};
+use crate::server::live::bus::BusStats;
 use crate::server::live::{Hub, SharedState};
 use crate::server::session::UserId;
 use crate::server::store::{self, ChangeRow, Conn, RoomRow, Store, StoreError};
@@ -238,6 +239,8 @@ pub struct Rooms {
     hub: Arc<Hub>,
     /// New words per user (`FRASE_RATE_LIMIT`), counted on every attempt, accepted or not.
     word_rate: Arc<KeyedLimiter<UserId>>,
+    /// The live-event bus, with PostgreSQL (`live::bus`).
+    bus: Option<Arc<BusStats>>,
 }
 
 impl Rooms {
@@ -251,7 +254,19 @@ impl Rooms {
             store,
             hub,
             word_rate: Arc::new(KeyedLimiter::new(word_rate)),
+            bus: None,
         }
+    }
+
+    /// The service with a live-event bus feeding its hub (PostgreSQL), whose health it reports.
+    pub fn with_bus(mut self, bus: Option<Arc<BusStats>>) -> Rooms {
+        self.bus = bus;
+        self
+    }
+
+    /// What the live-event bus has done, where there is one.
+    pub fn bus(&self) -> Option<&BusStats> {
+        self.bus.as_deref()
     }
 
     pub fn store(&self) -> &Store {
@@ -260,6 +275,12 @@ impl Rooms {
 
     pub fn hub(&self) -> &Arc<Hub> {
         &self.hub
+    }
+
+    /// Whether this process publishes its own commits to its hub: with SQLite, where it is the
+    /// only process; with PostgreSQL the bus publishes every process's (`live::bus`).
+    pub fn publishes_commits(&self) -> bool {
+        self.store.dialect() == store::Dialect::Sqlite
     }
 
     /// Runs one change to a room on the writer: finds the room (404), checks `If-Match`
@@ -274,6 +295,7 @@ impl Rooms {
         change: impl AsyncFnOnce(&mut Conn, &Step<'_>) -> Result<(T, Logged), ServiceError>,
     ) -> Result<T, ServiceError> {
         let hub = self.hub.clone();
+        let publishes_commits = self.publishes_commits();
         self.store
             .write_opening(
                 store::room_opening(slug.as_str())?,
@@ -312,11 +334,17 @@ impl Rooms {
                     }
                     store::mark_key_committed(conn, slug.as_str(), version).await?;
                     let room_slug = slug.to_string();
-                    let publish: store::AfterCommit = Box::new(move || {
-                        for event in &events {
-                            hub.publish(&room_slug, event);
-                        }
-                    });
+                    let publish: store::AfterCommit = if publishes_commits {
+                        Box::new(move || {
+                            for event in &events {
+                                hub.publish(&room_slug, event);
+                            }
+                        })
+                    } else {
+                        // The bus publishes it (`live::bus`); until then this process knows it
+                        // is committed, so it reads its own change.
+                        Box::new(move || hub.note_committed(&room_slug, version))
+                    };
                     Ok((value, Some(publish)))
                 },
             )
@@ -485,8 +513,14 @@ impl Rooms {
     }
 
     /// Answers whether the database responds.
+    /// Whether the database answers and, with a bus, it is listening (without it this
+    /// process would miss other processes' changes).
     pub async fn healthy(&self) -> bool {
-        self.store.ping().await.is_ok()
+        let listening = self
+            .bus
+            .as_ref()
+            .is_none_or(|bus| bus.listening.load(std::sync::atomic::Ordering::SeqCst));
+        listening && self.store.ping().await.is_ok()
     }
 }
 

@@ -107,12 +107,6 @@ pub enum StoreError {
         pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
     )]
     ServedElsewhere { database: String, pid: Option<u32> },
-    #[error(
-        "this PostgreSQL database is being served by another frase process. Processes cannot \
-         share a database yet: each would miss the other's live events. Stop that process, or \
-         give this one a database of its own."
-    )]
-    PostgresServedElsewhere,
     #[error("cannot lock {path}: {source}")]
     Lock {
         path: String,

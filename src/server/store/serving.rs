@@ -1,59 +1,29 @@
-//! One serving process per database, while processes cannot share live events.
+//! One serving process per SQLite database.
 //!
-//! A process's live events (the hub) reach only its own viewers: two `frase serve` on one
-//! database would each show words the other never announces. So the first claims the database
-//! for as long as it serves, and a second is refused at start with the reason. `frase export`
-//! and `frase migrate` do not claim it.
-//!
-//! - SQLite: an exclusive lock on a file beside the database. The kernel releases it when the
-//!   process ends, however it ends (`SIGKILL` included), so a crash never leaves a stale lock
-//!   behind; the process id written in the file is only there for the message.
-//! - PostgreSQL: a session advisory lock, held by a connection of its own. PostgreSQL releases
-//!   it when that connection ends, with the process or not. (Processes will share a PostgreSQL
-//!   database once its notifications carry live events between them.)
+//! A process's live events (the hub) reach only its own viewers: two `frase serve` on one SQLite
+//! database would each show words the other never announces. So the first takes an exclusive
+//! lock on a file beside the database for as long as it serves, and a second is refused at start
+//! with the reason. The kernel releases the lock when the process ends, however it ends
+//! (`SIGKILL` included), so a crash never leaves a stale lock behind; the process id written in
+//! the file is only there for the message. `frase export` and `frase migrate` do not take it.
+//! (Processes on one PostgreSQL database share live events through it: `live::bus`.)
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use sqlx::Connection;
+use super::{StoreError, create_parent_dir, sqlite_path};
 
-use super::{Dialect, StoreError, create_parent_dir, sqlite_path};
-
-/// Held while this process serves its database; released when dropped.
+/// Held while this process serves its SQLite database; released when dropped.
 #[derive(Debug)]
-pub enum ServingLock {
-    Sqlite(File),
-    Postgres(sqlx::AnyConnection),
+pub struct ServingLock {
+    _file: File,
 }
 
-/// The advisory lock key of a serving process: "frase" in ASCII.
-const POSTGRES_SERVING_KEY: i64 = 0x66_72_61_73_65;
-
 impl ServingLock {
-    /// Claims the database at `database_url` (an in-memory SQLite database needs no claim).
-    /// Fails with [`StoreError::ServedElsewhere`] while another process holds it.
-    pub async fn acquire(database_url: &str) -> Result<Option<ServingLock>, StoreError> {
-        match Dialect::of_url(database_url) {
-            Some(Dialect::Postgres) => ServingLock::postgres(database_url).await.map(Some),
-            _ => ServingLock::sqlite(database_url),
-        }
-    }
-
-    async fn postgres(database_url: &str) -> Result<ServingLock, StoreError> {
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(database_url).await?;
-        let claimed: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(POSTGRES_SERVING_KEY)
-            .fetch_one(&mut conn)
-            .await?;
-        if !claimed {
-            return Err(StoreError::PostgresServedElsewhere);
-        }
-        Ok(ServingLock::Postgres(conn))
-    }
-
-    fn sqlite(database_url: &str) -> Result<Option<ServingLock>, StoreError> {
+    /// Takes the lock for `database_url` when it names a SQLite file (another kind of database
+    /// needs none). Fails with [`StoreError::ServedElsewhere`] while another process holds it.
+    pub fn acquire(database_url: &str) -> Result<Option<ServingLock>, StoreError> {
         let Some(database) = sqlite_path(database_url).filter(|path| is_file_path(path)) else {
             return Ok(None);
         };
@@ -88,7 +58,7 @@ impl ServingLock {
             .and_then(|()| file.rewind())
             .and_then(|()| writeln!(file, "{}", std::process::id()))
             .map_err(lock_error)?;
-        Ok(Some(ServingLock::Sqlite(file)))
+        Ok(Some(ServingLock { _file: file }))
     }
 }
 
@@ -108,13 +78,13 @@ fn is_file_path(path: &str) -> bool {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_second_lock_on_one_database_is_refused_until_the_first_is_released() {
+    #[test]
+    fn a_second_lock_on_one_database_is_refused_until_the_first_is_released() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("data/frase.db").display());
-        let first = ServingLock::acquire(&url).await.unwrap();
+        let first = ServingLock::acquire(&url).unwrap();
         assert!(first.is_some(), "a SQLite file gets a lock");
-        match ServingLock::acquire(&url).await {
+        match ServingLock::acquire(&url) {
             Err(StoreError::ServedElsewhere { database, pid }) => {
                 assert!(database.ends_with("data/frase.db"), "{database}");
                 assert_eq!(pid, Some(std::process::id()));
@@ -122,14 +92,14 @@ mod tests {
             other => panic!("a second lock was not refused: {other:?}"),
         }
         drop(first);
-        assert!(ServingLock::acquire(&url).await.unwrap().is_some());
+        assert!(ServingLock::acquire(&url).unwrap().is_some());
     }
 
-    #[tokio::test]
-    async fn an_in_memory_database_needs_no_lock() {
+    #[test]
+    fn databases_that_are_not_sqlite_files_need_no_lock() {
+        assert!(ServingLock::acquire("sqlite::memory:").unwrap().is_none());
         assert!(
-            ServingLock::acquire("sqlite::memory:")
-                .await
+            ServingLock::acquire("postgres://postgres@127.0.0.1/test")
                 .unwrap()
                 .is_none()
         );
