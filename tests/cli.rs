@@ -6,7 +6,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{eventually, frase_binary, free_port, start_frase};
+use common::{database_line, eventually, frase_binary, free_port, serve_command, start_frase};
 
 /// The `LEPTOS_*` variables cargo-leptos sets, removed: a test may itself run under cargo-leptos.
 const LEPTOS_ENV: [&str; 4] = [
@@ -120,14 +120,7 @@ async fn a_second_server_on_a_served_sqlite_data_dir_is_refused() {
     let second_port = free_port();
     let refused = tokio::time::timeout(
         Duration::from_secs(30),
-        tokio::process::Command::new(frase_binary())
-            .args([
-                "serve",
-                "--addr",
-                &format!("127.0.0.1:{second_port}"),
-                "--data-dir",
-            ])
-            .arg(data.path())
+        serve_command(data.path(), second_port)
             .env("RUST_LOG", "warn")
             .output(),
     )
@@ -161,38 +154,17 @@ async fn a_second_server_on_a_served_sqlite_data_dir_is_refused() {
 /// `frase serve` says which database it uses and how live events travel.
 #[tokio::test]
 async fn serve_prints_its_database_and_its_bus() {
-    use tokio::io::AsyncBufReadExt;
     let data = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let mut child = tokio::process::Command::new(frase_binary())
-        .args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data.path())
+    let mut server = serve_command(data.path(), free_port())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .expect("frase starts");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let database = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.starts_with("Database: ") {
-                return line;
-            }
-        }
-        panic!("frase serve ended without naming its database");
-    })
-    .await
-    .expect("frase serve names its database");
     let expected = format!(
         "Database: sqlite://{}; live events: this process (in memory).",
         data.path().join("frase.db").display()
     );
-    assert_eq!(database, expected);
+    assert_eq!(database_line(&mut server).await, expected);
 }
 
 /// With PostgreSQL: `frase serve` needs the shared key, then serves from the database, saying
@@ -205,19 +177,11 @@ async fn on_postgres_it_needs_the_shared_key_and_says_how_events_travel() {
     let data = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let serve = || {
-        let mut command = tokio::process::Command::new(frase_binary());
+        let mut command = serve_command(data.path(), port);
         command
-            .args([
-                "serve",
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data.path())
             .args(["--database", &database.url])
             .env("RUST_LOG", "warn")
-            .env_remove("FRASE_SECRET_KEY")
-            .kill_on_drop(true);
+            .env_remove("FRASE_SECRET_KEY");
         command
     };
 
@@ -235,18 +199,7 @@ async fn on_postgres_it_needs_the_shared_key_and_says_how_events_travel() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut server = server.spawn().expect("frase starts");
-    let mut lines =
-        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(server.stdout.take().unwrap()));
-    let named = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.starts_with("Database: ") {
-                return line;
-            }
-        }
-        panic!("frase serve ended without naming its database");
-    })
-    .await
-    .expect("frase serve names its database");
+    let named = database_line(&mut server).await;
     assert_eq!(
         named,
         format!(

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{EventReader, ThrowawayPostgres, every_word, frase_binary, free_port, free_settings};
+use common::{EventReader, ThrowawayPostgres, every_word, free_port, free_settings};
 use futures::future::join_all;
 
 const SECRET_KEY: &str = "the key every frase process of this test shares";
@@ -17,15 +17,8 @@ const WRITERS: usize = 8;
 const WORDS_EACH: usize = 25;
 
 async fn start(database: &str, data_dir: &std::path::Path, port: u16) -> tokio::process::Child {
-    let mut command = tokio::process::Command::new(frase_binary());
+    let mut command = common::serve_command(data_dir, port);
     command
-        .args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data_dir)
         .args(["--database", database, "--rate-limit", "off"])
         .env("FRASE_SECRET_KEY", SECRET_KEY);
     common::start_server_process(command, port).await

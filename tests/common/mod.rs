@@ -417,13 +417,9 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// `frase serve` (the debug binary) on `port` with its data in `data_dir`, `extra` arguments
-/// after; waits until it answers.
-pub async fn start_frase(
-    data_dir: &std::path::Path,
-    port: u16,
-    extra: &[&str],
-) -> tokio::process::Child {
+/// `frase serve` (the debug binary) on `127.0.0.1:port` with its data in `data_dir`, killed
+/// when dropped; more arguments may follow.
+pub fn serve_command(data_dir: &std::path::Path, port: u16) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(frase_binary());
     command
         .args([
@@ -433,8 +429,37 @@ pub async fn start_frase(
             "--data-dir",
         ])
         .arg(data_dir)
-        .args(extra);
+        .kill_on_drop(true);
+    command
+}
+
+/// `frase serve` (the debug binary) on `port` with its data in `data_dir`, `extra` arguments
+/// after; waits until it answers.
+pub async fn start_frase(
+    data_dir: &std::path::Path,
+    port: u16,
+    extra: &[&str],
+) -> tokio::process::Child {
+    let mut command = serve_command(data_dir, port);
+    command.args(extra);
     start_server_process(command, port).await
+}
+
+/// The line where a starting `frase serve` (its stdout piped) names its database.
+pub async fn database_line(server: &mut tokio::process::Child) -> String {
+    use tokio::io::AsyncBufReadExt;
+    let stdout = server.stdout.take().expect("stdout piped");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with("Database: ") {
+                return line;
+            }
+        }
+        panic!("frase serve ended without naming its database");
+    })
+    .await
+    .expect("frase serve names its database")
 }
 
 /// `GET url` as `client`, its body as JSON.

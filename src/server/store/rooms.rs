@@ -304,6 +304,16 @@ async fn sqlite_word_place(
             )));
         }
     };
+    word_place_of(sentence, named.try_get("name")?, next.try_get("next_id")?)
+}
+
+/// A [`WordPlace`] from the row of the open sentence and its last word
+/// ([`OPEN_SENTENCE_AND_LAST_WORD`]'s columns).
+fn word_place_of(
+    sentence: &AnyRow,
+    author_name: String,
+    next_word_id: i64,
+) -> Result<WordPlace, StoreError> {
     let author_id: Option<String> = sentence.try_get("author_id")?;
     let position: Option<i64> = sentence.try_get("position")?;
     Ok(WordPlace {
@@ -316,8 +326,8 @@ async fn sqlite_word_place(
                 author_id,
                 position,
             }),
-        author_name: named.try_get("name")?,
-        next_word_id: next.try_get("next_id")?,
+        author_name,
+        next_word_id,
     })
 }
 
@@ -345,24 +355,12 @@ async fn postgres_word_place(
         .bind(slug)
         .fetch_one(&mut *conn)
         .await?;
-    let Some(sentence_id) = row.try_get::<Option<i64>, _>("id")? else {
+    if row.try_get::<Option<i64>, _>("id")?.is_none() {
         return Err(StoreError::Corrupt(format!(
             "room {slug} has no open sentence"
         )));
-    };
-    let author_id: Option<String> = row.try_get("author_id")?;
-    let position: Option<i64> = row.try_get("position")?;
-    Ok(WordPlace {
-        sentence: SentenceRow { id: sentence_id },
-        last: author_id
-            .zip(position)
-            .map(|(author_id, position)| WordRow {
-                author_id,
-                position,
-            }),
-        author_name: row.try_get("name")?,
-        next_word_id: row.try_get("next_id")?,
-    })
+    }
+    word_place_of(&row, row.try_get("name")?, row.try_get("next_id")?)
 }
 
 /// A word's author, to be made sure of as it writes.
