@@ -172,17 +172,23 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 if [ "$WANT_TEST" -eq 1 ]; then
-  step "end-to-end test tools: npm packages in end2end/, Debian's chromium"
-  if [ ! -x /usr/bin/chromium ]; then
-    if command -v apt-get >/dev/null 2>&1; then
-      apt_install chromium
-    elif [ "${FRASE_TEST_REQUIRE:-}" = all ]; then
-      fail "no /usr/bin/chromium, and no apt-get to install it"
-    else
-      note "no /usr/bin/chromium and no apt-get: the end-to-end tests will be skipped"
+  step "test tools: npm packages in end2end/, Debian's chromium and nginx"
+  # chromium drives the end-to-end tests; nginx stands in front of two processes in the
+  # several-processes test (tests/cluster.rs).
+  for tool in /usr/bin/chromium /usr/sbin/nginx; do
+    package=${tool##*/}
+    if [ ! -x "$tool" ]; then
+      if command -v apt-get >/dev/null 2>&1; then
+        apt_install "$package"
+      elif [ "${FRASE_TEST_REQUIRE:-}" = all ]; then
+        fail "no $tool, and no apt-get to install it"
+      else
+        note "no $tool and no apt-get: the tests that need $package will be skipped"
+      fi
     fi
-  fi
+  done
   [ -x /usr/bin/chromium ] && note "$(/usr/bin/chromium --version 2>/dev/null)"
+  [ -x /usr/sbin/nginx ] && note "$(/usr/sbin/nginx -v 2>&1)"
   lock="$ROOT/end2end/package-lock.json"
   stamp="$ROOT/end2end/node_modules/.installed"
   if [ -f "$stamp" ] && [ "$stamp" -nt "$lock" ]; then

@@ -151,6 +151,40 @@ async fn a_second_server_on_a_served_sqlite_data_dir_is_refused() {
     );
 }
 
+/// A server outlives whoever reads its banner: with its stdout closed before it writes a line
+/// (`frase serve | head -1`, a supervisor that stopped reading) it still starts and serves.
+#[tokio::test]
+async fn a_closed_stdout_does_not_stop_the_server() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let mut server = serve_command(data.path(), port)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("frase starts");
+    drop(server.stdout.take());
+    let client = reqwest::Client::new();
+    eventually(Duration::from_secs(30), "the server answers", || {
+        let request = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send();
+        async move { request.await.is_ok_and(|r| r.status() == 200) }
+    })
+    .await;
+    let word = client
+        .post(format!("http://127.0.0.1:{port}/api/rooms/main/words"))
+        .json(&serde_json::json!({"text": "hola"}))
+        .send()
+        .await
+        .expect("the server still serves after its banner");
+    assert_eq!(word.status(), 201);
+    assert!(
+        server.try_wait().expect("its status").is_none(),
+        "the server is still running"
+    );
+}
+
 /// `frase serve` says which database it uses and how live events travel.
 #[tokio::test]
 async fn serve_prints_its_database_and_its_bus() {

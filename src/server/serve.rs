@@ -20,6 +20,7 @@ use crate::server::http::security::Transport;
 use crate::server::limits::{KeyedLimiter, StreamCounter};
 use crate::server::live::Hub;
 use crate::server::live::bus::{self, BusStats};
+use crate::server::live::presence::SharedPresence;
 use crate::server::rooms::Rooms;
 use crate::server::session::{SecretError, SessionConfig, load_or_create_key};
 use crate::server::state::{AppState, Shared};
@@ -66,6 +67,8 @@ struct Bus {
     listening: sqlx::postgres::PgListener,
     url: String,
     stats: Arc<BusStats>,
+    /// Who has each room open, shared with the other processes.
+    presence: Arc<SharedPresence>,
 }
 
 impl Application {
@@ -111,19 +114,35 @@ impl Application {
         let limits = settings.limits;
         let open_files = crate::server::http::open_files::raise_to_hard_limit();
         // Listening before anyone is served: nothing committed from here on is missed.
-        let bus = match store.dialect() {
-            Dialect::Sqlite => None,
-            Dialect::Postgres => Some(Bus {
-                listening: bus::listen(&settings.storage.database_url)
-                    .await
-                    .map_err(StoreError::from)?,
-                url: settings.storage.database_url.clone(),
-                stats: Arc::new(BusStats::default()),
-            }),
+        let (hub, bus) = match store.dialect() {
+            Dialect::Sqlite => (Arc::new(Hub::new()), None),
+            Dialect::Postgres => {
+                let url = &settings.storage.database_url;
+                let (hub, presence_changes) = Hub::sharing_presence();
+                let hub = Arc::new(hub);
+                let url = store.named_url(url);
+                let presence = SharedPresence::connect(
+                    &url,
+                    store.process_id(),
+                    hub.clone(),
+                    presence_changes,
+                )
+                .await
+                .map_err(StoreError::from)?;
+                let bus = Bus {
+                    listening: bus::listen(&url).await.map_err(StoreError::from)?,
+                    url,
+                    stats: Arc::new(BusStats::default()),
+                    presence: Arc::new(presence),
+                };
+                (hub, Some(bus))
+            }
         };
         let state = AppState::new(Shared {
-            rooms: Rooms::with_word_rate(store.clone(), Arc::new(Hub::new()), limits.word_rate)
-                .with_bus(bus.as_ref().map(|bus| bus.stats.clone())),
+            rooms: Rooms::with_word_rate(store.clone(), hub, limits.word_rate).with_bus(
+                bus.as_ref()
+                    .map(|bus| (bus.stats.clone(), bus.presence.clone())),
+            ),
             session: SessionConfig {
                 key,
                 secure: transport == Transport::Https,
@@ -214,6 +233,7 @@ impl Application {
             listening,
             url,
             stats,
+            presence,
         }) = self.bus
         {
             stats
@@ -224,9 +244,14 @@ impl Application {
                 url,
                 self.store.clone(),
                 self.state.rooms.hub().clone(),
+                presence.clone(),
                 stats,
                 shutdown.clone(),
             ));
+            tokio::spawn(presence.run(shutdown.clone()));
+            // Turns run out whichever process started them: every process looks for the ones
+            // overdue (their process may be gone), and the first to get there ends each once.
+            tokio::spawn(self.state.rooms.clone().end_overdue_turns(shutdown.clone()));
         }
         // Rooms nobody has used for a sweep or two leave memory.
         let (hub, stopping) = (self.state.rooms.hub().clone(), shutdown.clone());
@@ -359,10 +384,10 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     if let Some(port) = application.state.assets.live_reload_port {
         tracing::info!(port, "development: pages reload when cargo-leptos rebuilds");
     }
-    println!("frase is running. Open it in a browser:");
+    let mut banner = String::from("frase is running. Open it in a browser:\n");
     let urls = urls(application.scheme(), addr);
     for url in &urls {
-        println!("  {url}");
+        banner.push_str(&format!("  {url}\n"));
     }
     // A QR code of the address others can use (the first LAN one), when a person is watching.
     if std::io::IsTerminal::is_terminal(&std::io::stdout())
@@ -371,18 +396,35 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             .or(urls.first())
             .and_then(|url| crate::server::join::qr_text(url))
     {
-        println!("{qr}");
+        banner.push_str(&format!("{qr}\n"));
     }
     if let Some(certificate) = &application.generated_certificate {
-        println!(
+        banner.push_str(&format!(
             "HTTPS uses a development certificate that browsers do not know: accept the warning, \
-             or trust {}.",
+             or trust {}.\n",
             certificate.display()
-        );
+        ));
     }
-    println!("Database: {database}; live events: {live_events}.");
-    println!("Press Ctrl-C to stop.");
+    banner.push_str(&format!(
+        "Database: {database}; live events: {live_events}.\nPress Ctrl-C to stop.\n"
+    ));
+    announce(&banner);
     application.run_until(shutdown_signal()).await
+}
+
+/// Writes the start banner to stdout. A server outlives whoever reads its banner: when stdout
+/// is closed (`frase serve | head -1`, a supervisor that stopped reading) the banner is let go,
+/// where `println!` would panic and take every viewer's stream down with it.
+fn announce(banner: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        tracing::debug!("stdout is closed; the start banner was not shown");
+    }
 }
 
 /// How live events reach viewers with SQLite: one process serves a database (see

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod nginx;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -182,6 +184,15 @@ pub fn user() -> reqwest::Client {
         .unwrap()
 }
 
+/// A client for event streams that stay open longer than [`user`]'s 30 s request timeout.
+pub fn viewer() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
 /// `POST /api/rooms/{room}/words` as `client`.
 pub async fn add_word(
     client: &reqwest::Client,
@@ -199,9 +210,14 @@ pub async fn add_word(
 
 /// A new user who has chosen `name` (so has a session cookie); the client and the user's id.
 pub async fn named_user(app: &TestApp, name: &str) -> (reqwest::Client, String) {
+    named_user_at(&app.base, name).await
+}
+
+/// [`named_user`] on the server at `base` (one started as its own process).
+pub async fn named_user_at(base: &str, name: &str) -> (reqwest::Client, String) {
     let client = user();
     let response = client
-        .patch(app.url("/api/me"))
+        .patch(format!("{base}/api/me"))
         .json(&serde_json::json!({ "name": name }))
         .send()
         .await
@@ -240,21 +256,48 @@ impl EventReader {
         url: &str,
         last_event_id: Option<i64>,
     ) -> EventReader {
+        match EventReader::try_open(client, url, last_event_id).await {
+            Ok(reader) => reader,
+            Err(error) => panic!("the event stream opens: {error}"),
+        }
+    }
+
+    /// Opens a stream as `EventSource` does, saying why it did not open (the request failed,
+    /// or the answer was not a 200 event stream).
+    pub async fn try_open(
+        client: &reqwest::Client,
+        url: &str,
+        last_event_id: Option<i64>,
+    ) -> Result<EventReader, String> {
         let mut request = client.get(url);
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id.to_string());
         }
-        let response = request.send().await.expect("stream opens");
-        assert_eq!(response.status(), 200, "event stream status");
-        assert_eq!(
-            response.headers()["content-type"],
-            "text/event-stream",
-            "event stream content type"
-        );
-        EventReader {
+        let response = request.send().await.map_err(|error| error.to_string())?;
+        let content_type = response.headers().get("content-type").cloned();
+        if response.status() != 200
+            || content_type
+                .as_ref()
+                .is_none_or(|t| t != "text/event-stream")
+        {
+            return Err(format!(
+                "event stream status {}, content type {content_type:?}",
+                response.status()
+            ));
+        }
+        Ok(EventReader {
             stream: response.bytes_stream().boxed(),
             buffer: Vec::new(),
             retry: None,
+        })
+    }
+
+    /// The next event, `Ok(None)` if none came `within`, or `Err(())` when the stream ended.
+    pub async fn next_or_end(&mut self, within: Duration) -> Result<Option<Event>, ()> {
+        match tokio::time::timeout(within, self.next_event()).await {
+            Ok(Some(event)) => Ok(Some(event)),
+            Ok(None) => Err(()),
+            Err(_) => Ok(None),
         }
     }
 
@@ -399,13 +442,21 @@ pub fn release_binary() -> Option<PathBuf> {
     if path.is_file() {
         return Some(path);
     }
-    let reason = format!("no release binary at {} (make build)", path.display());
+    skip(&format!(
+        "no release binary at {} (make build)",
+        path.display()
+    ));
+    None
+}
+
+/// A test that cannot run here says so and returns: it is skipped, saying why, or under
+/// `FRASE_TEST_REQUIRE=all` (CI) it fails, since there nothing a test needs may be missing.
+pub fn skip(reason: &str) {
     assert!(
         std::env::var("FRASE_TEST_REQUIRE").as_deref() != Ok("all"),
-        "{reason} (FRASE_TEST_REQUIRE=all)"
+        "{reason} (FRASE_TEST_REQUIRE=all: .ci/run installs and starts what the tests need)"
     );
     eprintln!("skipped: {reason}");
-    None
 }
 
 /// A free port on 127.0.0.1, for a server started as its own process.
@@ -545,12 +596,7 @@ impl ThrowawayPostgres {
         let mut admin = match sqlx::PgConnection::connect(&server).await {
             Ok(admin) => admin,
             Err(error) => {
-                let reason = format!("no PostgreSQL at {server}: {error}");
-                assert!(
-                    std::env::var("FRASE_TEST_REQUIRE").as_deref() != Ok("all"),
-                    "{reason} (FRASE_TEST_REQUIRE=all; .ci/run starts the machine's PostgreSQL)"
-                );
-                eprintln!("skipped: {reason}");
+                skip(&format!("no PostgreSQL at {server}: {error}"));
                 return None;
             }
         };

@@ -5,8 +5,11 @@
 //! kept after. A key whose first request has not finished answers 409 and is never run twice: a
 //! retried click can be late, but never doubles a word. The change a request makes marks its key
 //! in the change's own transaction, so a key cut off by a crash is settled at the next start
-//! (`store::settle_keys_in_flight`): answered "stored" if its change committed, released for a
-//! fresh try if not. No retry stays 409.
+//! (`store::settle_keys_in_flight`), or with several processes on PostgreSQL by the first retry
+//! that reaches another once the first process is gone: answered "stored" if its change
+//! committed, released for a fresh try if not. No retry stays 409. A key is its process's alone:
+//! a change can commit under it only while it is (so one taken for cut off never lets the first
+//! request's change in as well).
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -123,9 +126,14 @@ async fn run_once(
     let hash = fingerprint(&parts, &body);
     let (now, cutoff) = timestamps();
     let store = state.rooms.store();
+    let claim = store::ClaimedKey {
+        user_id: user,
+        key,
+        process: store.process_id().to_owned(),
+    };
     let claimed = store
         .write(async |conn: &mut store::Conn| {
-            store::claim_key(conn, &user, &key, &hash, &now, &cutoff).await
+            store::claim_key(conn, &claim, &hash, &now, &cutoff).await
         })
         .await
         .map_err(|error| {
@@ -160,13 +168,9 @@ async fn run_once(
 
     // The change the request makes marks the key in its own transaction, so that a crash
     // before the response is kept leaves a record of whether it committed.
-    let claim = store::ClaimedKey {
-        user_id: user.clone(),
-        key: key.clone(),
-    };
     let response = store::REQUEST_KEY
         .scope(
-            claim,
+            claim.clone(),
             next.run(Request::from_parts(parts, Body::from(body))),
         )
         .await;
@@ -190,12 +194,12 @@ async fn run_once(
     });
     let outcome = store
         .write(async |conn: &mut store::Conn| match &stored {
-            None => store::release_key(conn, &user, &key).await,
-            Some(stored) => store::complete_key(conn, &user, &key, stored).await,
+            None => store::release_key(conn, &claim).await,
+            Some(stored) => store::complete_key(conn, &claim, stored).await,
         })
         .await;
     if let Err(error) = outcome {
-        tracing::error!(%error, %key, "could not keep the response of an idempotent request");
+        tracing::error!(%error, key = %claim.key, "could not keep the response of an idempotent request");
     }
     Ok(Response::from_parts(
         response_parts,

@@ -21,6 +21,7 @@ use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
 use super::Hub;
+use super::presence::SharedPresence;
 use crate::server::store::{self, Store, StoreError};
 
 /// The channel the change log notifies.
@@ -50,6 +51,9 @@ struct Notice {
     #[serde(default)]
     deleted: bool,
     renamed: Option<String>,
+    /// Who has this room open changed in `process` (`live::presence`).
+    presence: Option<String>,
+    process: Option<String>,
 }
 
 /// A connection listening on [`CHANNEL`] of the database at `url`.
@@ -67,6 +71,7 @@ pub async fn run(
     url: String,
     store: Store,
     hub: Arc<Hub>,
+    presence: Arc<SharedPresence>,
     stats: Arc<BusStats>,
     shutdown: CancellationToken,
 ) {
@@ -111,6 +116,11 @@ pub async fn run(
                 Ok(Some(notification)) => {
                     stats.notifications.fetch_add(1, Ordering::Relaxed);
                     match serde_json::from_str::<Notice>(notification.payload()) {
+                        Ok(Notice {
+                            presence: Some(room),
+                            process: Some(process),
+                            ..
+                        }) => presence.heard(&room, &process),
                         Ok(notice) => handle(notice, &store, &hub, &stats, &shutdown).await,
                         Err(error) => tracing::warn!(
                             %error,

@@ -143,13 +143,46 @@ pub struct Hub {
     /// Rooms deleted and kept states forgotten since start: a state read that overlaps either
     /// is not kept.
     invalidations: AtomicU64,
+    /// With several processes (PostgreSQL): the rooms whose presence here changed since
+    /// `live::presence` last wrote it down for the others.
+    presence_changes: Option<Arc<PresenceChanges>>,
+}
+
+/// Rooms whose presence in this process changed and is not yet shared.
+#[derive(Debug, Default)]
+pub struct PresenceChanges(Mutex<std::collections::HashSet<String>>);
+
+impl PresenceChanges {
+    fn note(&self, slug: &str) {
+        let mut rooms = lock(&self.0);
+        if !rooms.contains(slug) {
+            rooms.insert(slug.to_owned());
+        }
+    }
+
+    /// The rooms noted since the last call.
+    pub fn take(&self) -> Vec<String> {
+        lock(&self.0).drain().collect()
+    }
+}
+
+/// Who has a room open in this process: its streams, and how many of them each user has.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LocalPresence {
+    pub streams: u64,
+    pub users: HashMap<String, u32>,
 }
 
 #[derive(Debug)]
 struct RoomChannel {
+    slug: String,
     messages: broadcast::Sender<Message>,
     /// Streams open on this room in this process.
     online: AtomicU64,
+    /// Streams open on this room in the other processes sharing the database (`live::presence`).
+    online_elsewhere: AtomicU64,
+    /// Where a change of this room's presence is noted for the other processes, if any.
+    presence_changes: Option<Arc<PresenceChanges>>,
     /// The online count last sent.
     presence_sent: Mutex<u64>,
     /// A presence frame is due: the count changed since the last one was sent.
@@ -189,6 +222,17 @@ impl Hub {
         Hub::default()
     }
 
+    /// A hub whose presence is shared with other processes (PostgreSQL): every change of who
+    /// has a room open is noted in the returned set, for `live::presence` to write down.
+    pub fn sharing_presence() -> (Hub, Arc<PresenceChanges>) {
+        let changes = Arc::new(PresenceChanges::default());
+        let hub = Hub {
+            presence_changes: Some(changes.clone()),
+            ..Hub::default()
+        };
+        (hub, changes)
+    }
+
     fn channel(&self, slug: &str) -> Arc<RoomChannel> {
         let mut rooms = self
             .rooms
@@ -198,8 +242,11 @@ impl Hub {
             .entry(slug.to_owned())
             .or_insert_with(|| {
                 Arc::new(RoomChannel {
+                    slug: slug.to_owned(),
                     messages: broadcast::channel(ROOM_BACKLOG).0,
                     online: AtomicU64::new(0),
+                    online_elsewhere: AtomicU64::new(0),
+                    presence_changes: self.presence_changes.clone(),
                     presence_sent: Mutex::new(0),
                     presence_due: AtomicBool::new(false),
                     closed: CancellationToken::new(),
@@ -244,7 +291,7 @@ impl Hub {
         }
         let messages = channel.messages.subscribe();
         channel.online.fetch_add(1, Ordering::SeqCst);
-        channel.presence_changed();
+        channel.presence_here_changed();
         Subscription {
             messages,
             closed: channel.closed.clone(),
@@ -454,21 +501,42 @@ impl Hub {
         })
     }
 
-    /// Whether `user` has a stream open on the room.
+    /// Who has the room open in this process.
+    pub fn local_presence(&self, slug: &str) -> LocalPresence {
+        let Some(channel) = lock(&self.rooms).get(slug).cloned() else {
+            return LocalPresence::default();
+        };
+        let users = lock(&channel.present).clone();
+        LocalPresence {
+            streams: channel.online.load(Ordering::SeqCst),
+            users,
+        }
+    }
+
+    /// The streams the other processes have open on the room (`live::presence`): its online
+    /// count is theirs and this process's together. A room not in memory here is left alone.
+    pub fn set_online_elsewhere(&self, slug: &str, streams: u64) {
+        let Some(channel) = lock(&self.rooms).get(slug).cloned() else {
+            return;
+        };
+        if channel.online_elsewhere.swap(streams, Ordering::SeqCst) != streams {
+            channel.presence_changed();
+        }
+    }
+
+    /// Whether `user` has a stream open on the room in this process.
     pub fn is_present(&self, slug: &str, user: &str) -> bool {
         let channel = lock(&self.rooms).get(slug).cloned();
         channel.is_some_and(|channel| lock(&channel.present).contains_key(user))
     }
 
-    /// Streams open on a room in this process.
+    /// Streams open on a room, in this process and (with PostgreSQL) the others.
     pub fn online(&self, slug: &str) -> u64 {
         let rooms = self
             .rooms
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        rooms
-            .get(slug)
-            .map_or(0, |channel| channel.online.load(Ordering::SeqCst))
+        rooms.get(slug).map_or(0, |channel| channel.online_count())
     }
 
     /// Streams open in this process, all rooms together.
@@ -496,7 +564,7 @@ impl Drop for Subscription {
             }
         }
         self.channel.online.fetch_sub(1, Ordering::SeqCst);
-        self.channel.presence_changed();
+        self.channel.presence_here_changed();
     }
 }
 
@@ -504,7 +572,7 @@ impl Subscription {
     /// The room's presence frame as of now (the last one sent may be up to
     /// [`PRESENCE_INTERVAL`] old): what a new stream starts with.
     pub fn current_presence(&self) -> Bytes {
-        presence_frame(self.channel.online.load(Ordering::SeqCst))
+        presence_frame(self.channel.online_count())
     }
 }
 
@@ -564,6 +632,19 @@ impl RoomChannel {
         }
     }
 
+    /// The room's online count: its streams here and in the other processes.
+    fn online_count(&self) -> u64 {
+        self.online.load(Ordering::SeqCst) + self.online_elsewhere.load(Ordering::SeqCst)
+    }
+
+    /// Who has the room open here changed: noted for the other processes, if any.
+    fn presence_here_changed(self: &Arc<Self>) {
+        if let Some(changes) = &self.presence_changes {
+            changes.note(&self.slug);
+        }
+        self.presence_changed();
+    }
+
     /// The online count changed: its frame goes out at the end of the current interval (one
     /// timer per room, whatever the number of joins and leaves in it).
     fn presence_changed(self: &Arc<Self>) {
@@ -585,7 +666,7 @@ impl RoomChannel {
 
     fn send_presence(&self) {
         self.presence_due.store(false, Ordering::SeqCst);
-        let online = self.online.load(Ordering::SeqCst);
+        let online = self.online_count();
         let mut sent = lock(&self.presence_sent);
         if *sent != online {
             *sent = online;

@@ -1,11 +1,13 @@
 //! Live events: how a committed change reaches every open event stream.
 //!
 //! `sse` encodes frames, `hub` fans them out inside this process, `bus` brings the changes other
-//! processes commit (PostgreSQL), `stream` is one subscriber's
-//! event stream (snapshot or replay, then live frames, presence and heartbeats).
+//! processes commit (PostgreSQL), `presence` shares who has each room open with them, `stream`
+//! is one subscriber's event stream (snapshot or replay, then live frames, presence and
+//! heartbeats).
 
 pub mod bus;
 pub mod hub;
+pub mod presence;
 pub mod sse;
 pub mod stream;
 

@@ -23,6 +23,7 @@ use crate::i18n::Message;
 use crate::model::{Me, RoomPage, RoomState, SentenceView, StoryPage, StorySentence, WordView};
 use crate::server::limits::{KeyedLimiter, RateLimit};
 use crate::server::live::bus::BusStats;
+use crate::server::live::presence::SharedPresence;
 use crate::server::live::{Hub, SharedState};
 use crate::server::session::UserId;
 use crate::server::store::{self, ChangeRow, Conn, RoomRow, Store, StoreError};
@@ -241,6 +242,8 @@ pub struct Rooms {
     word_rate: Arc<KeyedLimiter<UserId>>,
     /// The live-event bus, with PostgreSQL (`live::bus`).
     bus: Option<Arc<BusStats>>,
+    /// Who has each room open in the other processes, with PostgreSQL (`live::presence`).
+    presence: Option<Arc<SharedPresence>>,
 }
 
 impl Rooms {
@@ -255,12 +258,14 @@ impl Rooms {
             hub,
             word_rate: Arc::new(KeyedLimiter::new(word_rate)),
             bus: None,
+            presence: None,
         }
     }
 
-    /// The service with a live-event bus feeding its hub (PostgreSQL), whose health it reports.
-    pub fn with_bus(mut self, bus: Option<Arc<BusStats>>) -> Rooms {
-        self.bus = bus;
+    /// The service with a live-event bus feeding its hub (PostgreSQL), whose health it reports,
+    /// and presence shared with the other processes on the database.
+    pub fn with_bus(mut self, bus: Option<(Arc<BusStats>, Arc<SharedPresence>)>) -> Rooms {
+        (self.bus, self.presence) = bus.unzip();
         self
     }
 

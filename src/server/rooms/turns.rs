@@ -17,6 +17,10 @@ use crate::server::store::{self, ChangeRow, Conn, RoomRow, StoreError};
 const PRESENCE_CHECK: std::time::Duration = std::time::Duration::from_millis(300);
 /// Checks in a row a player must be missing to be skipped (a page reload is not leaving).
 const ABSENT_CHECKS: u32 = 2;
+/// How often each process looks for turns that ran out with no clock left to end them.
+const OVERDUE_SWEEP: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long after its deadline a turn counts as overdue.
+const OVERDUE_GRACE_MS: i64 = 500;
 
 /// What became of a turn whose player had left.
 enum AbsentSkip {
@@ -36,7 +40,7 @@ impl Rooms {
         caller: &UserId,
         precondition: Precondition<'_>,
     ) -> Result<RoomState, ServiceError> {
-        let mut players = self.hub.present_users(slug.as_str());
+        let mut players = self.present_users(slug).await?;
         if !players.iter().any(|player| player == caller.as_str()) {
             players.push(caller.to_string());
         }
@@ -156,7 +160,7 @@ impl Rooms {
                 if !watching || store::now_ms() >= round.deadline_ms {
                     continue;
                 }
-                if rooms.hub.is_present(slug.as_str(), round.current_player()) {
+                if rooms.is_present(&slug, round.current_player()).await {
                     absent = 0;
                     continue;
                 }
@@ -198,6 +202,80 @@ impl Rooms {
                 }
             }
         });
+    }
+
+    /// The users with the room open, in this process and (with PostgreSQL) the others.
+    async fn present_users(&self, slug: &RoomSlug) -> Result<Vec<String>, ServiceError> {
+        let mut players = self.hub.present_users(slug.as_str());
+        if let Some(presence) = &self.presence {
+            let elsewhere = presence
+                .users_elsewhere(slug.as_str())
+                .await
+                .map_err(StoreError::from)?;
+            for user in elsewhere {
+                if !players.contains(&user) {
+                    players.push(user);
+                }
+            }
+        }
+        Ok(players)
+    }
+
+    /// Whether `user` has the room open, here or in another process. When the others cannot
+    /// be asked, a player counts as present: nobody is skipped for a database fault.
+    async fn is_present(&self, slug: &RoomSlug, user: &str) -> bool {
+        if self.hub.is_present(slug.as_str(), user) {
+            return true;
+        }
+        let Some(presence) = &self.presence else {
+            return false;
+        };
+        presence
+            .is_present_elsewhere(slug.as_str(), user)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, room = %slug, "cannot ask the other processes who is present");
+                true
+            })
+    }
+
+    /// With several processes: every [`OVERDUE_SWEEP`], ends the turns that ran out (the
+    /// process timing them may be gone), until `shutdown`. Ending a turn is conditional on the
+    /// round as it is stored, so each runs out once whichever process gets there first.
+    pub async fn end_overdue_turns(self, shutdown: tokio_util::sync::CancellationToken) {
+        let mut sweeps = tokio::time::interval(OVERDUE_SWEEP);
+        sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = sweeps.tick() => {}
+            }
+            let rounds = match self.store.read().await {
+                Ok(mut conn) => store::rooms_with_rounds(&mut conn).await,
+                Err(error) => Err(error),
+            };
+            let rounds = match rounds {
+                Ok(rounds) => rounds,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the rounds being played");
+                    continue;
+                }
+            };
+            let now_ms = store::now_ms();
+            for (slug, round) in rounds {
+                // A moment after the deadline: the clock of the process timing it goes first.
+                if round.deadline_ms + OVERDUE_GRACE_MS > now_ms {
+                    continue;
+                }
+                let Ok(slug) = RoomSlug::parse(&slug) else {
+                    continue;
+                };
+                match self.end_turn_if_due(&slug, &round).await {
+                    Ok(()) | Err(ServiceError::TurnNotDue | ServiceError::RoomNotFound(_)) => {}
+                    Err(error) => tracing::warn!(%error, room = %slug, "cannot end a turn"),
+                }
+            }
+        }
     }
 
     /// Starts the clocks of the rounds that were running when the server stopped: turns that

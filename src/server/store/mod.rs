@@ -114,6 +114,10 @@ pub enum StoreError {
     },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// This request's idempotency key is no longer this process's: taken for cut off (its
+    /// process seemed gone) by a retry on another, which runs the change instead.
+    #[error("this request's idempotency key was taken over by a retry")]
+    KeyTakenOver,
     /// The commit this change shared with others failed (or never ran): none of them is stored.
     #[error("the commit of this change failed: {0}")]
     GroupCommit(String),
@@ -123,11 +127,21 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     dialect: Dialect,
+    /// This process among those serving the database: the claimer of its idempotency keys,
+    /// and (PostgreSQL) the `application_name` of its connections.
+    process: Arc<str>,
     readers: AnyPool,
     /// A pool of exactly one connection: the writer.
     writer: AnyPool,
     /// Group commit on that connection.
     groups: Arc<group::GroupWriter>,
+}
+
+/// `url` (PostgreSQL) with `application_name=frase <process>`: every connection a process makes
+/// says which process it is (`pg_stat_activity`).
+fn with_application_name(url: &str, process: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}application_name=frase%20{process}")
 }
 
 /// What every SQLite connection is set to. `synchronous=FULL`: a word is on disk before its
@@ -149,6 +163,8 @@ impl Store {
         sqlx::any::install_default_drivers();
         let dialect =
             Dialect::of_url(url).ok_or_else(|| StoreError::UnsupportedUrl(url.to_owned()))?;
+        let process: Arc<str> =
+            format!("{}-{:08x}", std::process::id(), rand::random::<u32>()).into();
         let (writer_url, reader_url, writer_pragmas, reader_pragmas) = match dialect {
             Dialect::Sqlite => {
                 let path = sqlite_path(url).unwrap_or_default();
@@ -160,7 +176,10 @@ impl Store {
                     SQLITE_READER_PRAGMAS,
                 )
             }
-            Dialect::Postgres => (url.to_owned(), url.to_owned(), "", ""),
+            Dialect::Postgres => {
+                let named = with_application_name(url, &process);
+                (named.clone(), named, "", "")
+            }
         };
         let writer = AnyPoolOptions::new()
             .max_connections(1)
@@ -190,6 +209,7 @@ impl Store {
             .connect_lazy(&reader_url)?;
         Ok(Store {
             dialect,
+            process,
             readers,
             groups: Arc::new(group::GroupWriter::new(writer.clone(), dialect)),
             writer,
@@ -199,6 +219,17 @@ impl Store {
     /// The SQL this store's database speaks.
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// This process among those serving the database.
+    pub fn process_id(&self) -> &str {
+        &self.process
+    }
+
+    /// A PostgreSQL `url` whose connections carry this process's name, as all of its do: a
+    /// process with no connection left is gone (its idempotency keys are settled by others).
+    pub fn named_url(&self, url: &str) -> String {
+        with_application_name(url, &self.process)
     }
 
     /// Applies the migrations that have not run yet.
