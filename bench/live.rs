@@ -12,9 +12,14 @@
 //! Then the read benchmark (`reads.rs`): `GET` of a room's state against nginx serving the same
 //! bytes, with wrk.
 //!
+//! With PostgreSQL (issue 20; the machine's, or FRASE_BENCH_POSTGRES_URL, a throwaway database
+//! made for each run): each fan-out run again with the subscribers spread over two processes
+//! (words posted to both in turn), and the write benchmark on one process and on two.
+//!
 //! Environment: SUBSCRIBERS (comma-separated runs, default 1000), WORDS (20), RATE (words/s, 10),
 //! WRITERS, WRITE_SECONDS, READ_SECONDS (10), READ_CONNECTIONS (64), FRASE_RELEASE_BINARY
-//! (default target/release/frase).
+//! (default target/release/frase), FRASE_BENCH_POSTGRES_URL (default
+//! postgres://postgres@127.0.0.1:5432/postgres; "off" skips the PostgreSQL rows).
 
 mod reads;
 
@@ -109,17 +114,99 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start_server(binary: &std::path::Path) -> Server {
+/// Where the servers of a run keep their data.
+#[derive(Debug, Clone)]
+enum Database {
+    /// A fresh SQLite database in the server's data directory.
+    Sqlite,
+    /// A PostgreSQL database (every server of the run on it, sharing one key).
+    Postgres(String),
+}
+
+/// The key the processes of a PostgreSQL run share.
+const SHARED_KEY: &str = "the key every frase process of this benchmark shares";
+
+/// A throwaway PostgreSQL database on the server at `FRASE_BENCH_POSTGRES_URL`, dropped by
+/// [`drop_postgres`].
+async fn create_postgres(server: &str) -> Result<String, sqlx::Error> {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(server).await?;
+    let name = format!(
+        "frase_bench_{}_{}",
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await?;
+    let (base, _) = server.rsplit_once('/').expect("a database URL has a path");
+    Ok(format!("{base}/{name}"))
+}
+
+async fn drop_postgres(server: &str, database: &str) {
+    use sqlx::Connection;
+    let Some((_, name)) = database.rsplit_once('/') else {
+        return;
+    };
+    if let Ok(mut admin) = sqlx::PgConnection::connect(server).await {
+        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
+    }
+}
+
+/// `processes` servers on a fresh database: SQLite (one process), or a throwaway PostgreSQL
+/// database made on `postgres` (the server URL) and dropped with [`stop_servers`].
+async fn start_servers(
+    binary: &std::path::Path,
+    postgres: Option<&str>,
+    processes: usize,
+) -> Option<(Vec<Server>, Database)> {
+    let database = match postgres {
+        None => Database::Sqlite,
+        Some(server) => match create_postgres(server).await {
+            Ok(url) => Database::Postgres(url),
+            Err(error) => {
+                eprintln!("no PostgreSQL database for this run ({server}): {error}");
+                return None;
+            }
+        },
+    };
+    let mut servers = Vec::with_capacity(processes);
+    for _ in 0..processes {
+        servers.push(start_server(binary, &database).await);
+    }
+    Some((servers, database))
+}
+
+async fn stop_servers(servers: Vec<Server>, database: Database, postgres: Option<&str>) {
+    for mut server in servers {
+        let _ = server.child.start_kill();
+        let _ = server.child.wait().await;
+    }
+    if let (Database::Postgres(url), Some(server)) = (database, postgres) {
+        drop_postgres(server, &url).await;
+    }
+}
+
+async fn start_server(binary: &std::path::Path, database: &Database) -> Server {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = tokio::process::Command::new(binary)
+    let mut command = tokio::process::Command::new(binary);
+    command
         .args([
             "serve",
             "--addr",
             &format!("127.0.0.1:{port}"),
             "--data-dir",
         ])
-        .arg(data.path())
+        .arg(data.path());
+    if let Database::Postgres(url) = database {
+        command
+            .args(["--database", url])
+            .env("FRASE_SECRET_KEY", SHARED_KEY);
+    }
+    let child = command
         .args([
             "--rate-limit",
             "off",
@@ -153,7 +240,7 @@ async fn start_server(binary: &std::path::Path) -> Server {
 /// Opens `subscribers` streams on `port` and waits until each has its snapshot (or failed):
 /// what each sees, their tasks, and how long opening them all took.
 async fn open_subscribers(
-    port: u16,
+    ports: &[u16],
     subscribers: usize,
 ) -> (Vec<Seen>, Vec<tokio::task::JoinHandle<()>>, Duration) {
     let opened = Instant::now();
@@ -161,7 +248,11 @@ async fn open_subscribers(
     let seen: Vec<Seen> = (0..subscribers).map(|_| Seen::default()).collect();
     let tasks: Vec<_> = seen
         .iter()
-        .map(|seen| tokio::spawn(subscribe(port, seen.clone(), ready_tx.clone())))
+        .enumerate()
+        .map(|(n, seen)| {
+            let port = ports[n % ports.len()];
+            tokio::spawn(subscribe(port, seen.clone(), ready_tx.clone()))
+        })
         .collect();
     drop(ready_tx);
     for _ in 0..subscribers {
@@ -264,7 +355,7 @@ async fn run_floor(subscribers: usize, words: usize, rate: f64) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (seen, tasks, open_time) = open_subscribers(port, subscribers).await;
+    let (seen, tasks, open_time) = open_subscribers(&[port], subscribers).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let mut sent: HashMap<i64, Instant> = HashMap::new();
     let interval = Duration::from_secs_f64(1.0 / rate);
@@ -295,18 +386,19 @@ async fn run_floor(subscribers: usize, words: usize, rate: f64) {
     let _ = floor.wait().await;
 }
 
-async fn run(binary: &std::path::Path, subscribers: usize, words: usize, rate: f64) {
-    let Server {
-        child: mut server,
-        base,
-        port,
-        _data,
-    } = start_server(binary).await;
-    let pid = server.id().unwrap();
-    let rss_before = rss_kib(pid);
-    let (seen, tasks, open_time) = open_subscribers(port, subscribers).await;
+/// frase's run: `subscribers` spread over `servers` (in turn), words posted to each in turn.
+/// `label` names the setup in the table's first column.
+async fn run(servers: &[Server], label: &str, subscribers: usize, words: usize, rate: f64) {
+    let pids: Vec<u32> = servers
+        .iter()
+        .filter_map(|server| server.child.id())
+        .collect();
+    let rss = || pids.iter().map(|&pid| rss_kib(pid)).sum::<u64>();
+    let rss_before = rss();
+    let ports: Vec<u16> = servers.iter().map(|server| server.port).collect();
+    let (seen, tasks, open_time) = open_subscribers(&ports, subscribers).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_open = rss_kib(pid);
+    let rss_open = rss();
 
     // Words one after another at `rate`, each remembered with its version and send time.
     let mut sent: HashMap<i64, Instant> = HashMap::new();
@@ -322,6 +414,7 @@ async fn run(binary: &std::path::Path, subscribers: usize, words: usize, rate: f
         .collect();
     for i in 0..words {
         let started = Instant::now();
+        let base = &servers[i % servers.len()].base;
         let response = users[i % 2]
             .post(format!("{base}/api/rooms/main/words"))
             .json(&serde_json::json!({ "text": format!("w{i}") }))
@@ -341,7 +434,7 @@ async fn run(binary: &std::path::Path, subscribers: usize, words: usize, rate: f
     post_times.sort();
     let per_stream = (rss_open.saturating_sub(rss_before)) as f64 / subscribers.max(1) as f64;
     println!(
-        "| {subscribers} | {lost} of {} | {disorder} | {:?} | {:?} | {:?} | {:.1} KiB | {:.1} s |",
+        "| {label} | {lost} of {} | {disorder} | {:?} | {:?} | {:?} | {:.1} KiB | {:.1} s |",
         sent.len() * subscribers,
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99),
@@ -352,8 +445,6 @@ async fn run(binary: &std::path::Path, subscribers: usize, words: usize, rate: f
     for task in tasks {
         task.abort();
     }
-    server.start_kill().unwrap();
-    let _ = server.wait().await;
 }
 
 /// A counter from the server's `/metrics`.
@@ -370,15 +461,15 @@ async fn metric(base: &str, name: &str) -> u64 {
 }
 
 /// The write benchmark: `writers` connections (each its own user) post words to one room as
-/// fast as the server answers, for `seconds`. Every 201 is a durable word (`synchronous=FULL`).
-async fn writes(binary: &std::path::Path, writers: usize, seconds: u64) {
-    let server = start_server(binary).await;
+/// fast as the servers answer (each writer on one of `servers`, in turn), for `seconds`. Every
+/// 201 is a durable word (`synchronous=FULL` on SQLite, a committed transaction on PostgreSQL).
+async fn writes(servers: &[Server], label: &str, writers: usize, seconds: u64) {
     let host = reqwest::Client::builder()
         .cookie_store(true)
         .build()
         .unwrap();
     let room: serde_json::Value = host
-        .post(format!("{}/api/rooms", server.base))
+        .post(format!("{}/api/rooms", servers[0].base))
         .json(&serde_json::json!({ "title": "bench", "settings": { "no_double_turn": false } }))
         .send()
         .await
@@ -386,17 +477,23 @@ async fn writes(binary: &std::path::Path, writers: usize, seconds: u64) {
         .json()
         .await
         .unwrap();
-    let url = format!(
-        "{}/api/rooms/{}/words",
-        server.base,
-        room["slug"].as_str().unwrap()
-    );
-    let commits_before = metric(&server.base, "frase_store_commits_total").await;
+    let slug = room["slug"].as_str().unwrap().to_owned();
+    let commits = || async {
+        let mut total = 0;
+        for server in servers {
+            total += metric(&server.base, "frase_store_commits_total").await;
+        }
+        total
+    };
+    let commits_before = commits().await;
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..writers)
         .map(|writer| {
-            let url = url.clone();
+            let url = format!(
+                "{}/api/rooms/{slug}/words",
+                servers[writer % servers.len()].base
+            );
             tokio::spawn(async move {
                 let client = reqwest::Client::builder()
                     .cookie_store(true)
@@ -428,19 +525,16 @@ async fn writes(binary: &std::path::Path, writers: usize, seconds: u64) {
         refused += not;
     }
     let elapsed = started.elapsed();
-    let commits = metric(&server.base, "frase_store_commits_total").await - commits_before;
+    let commits = commits().await - commits_before;
     times.sort();
     println!(
-        "| {writers} | {} | {:.0} | {refused} | {:?} | {:?} | {:.1} |",
+        "| {label} | {writers} | {} | {:.0} | {refused} | {:?} | {:?} | {:.1} |",
         times.len(),
         times.len() as f64 / elapsed.as_secs_f64(),
         percentile(&times, 0.5),
         percentile(&times, 0.99),
         times.len() as f64 / commits.max(1) as f64,
     );
-    let mut child = server.child;
-    child.start_kill().unwrap();
-    let _ = child.wait().await;
 }
 
 fn main() {
@@ -481,17 +575,54 @@ fn main() {
         "| subscribers | lost events | doubled / out of order | p50 | p99 | POST p99 | server RSS per stream | all open after |"
     );
     println!("|---|---|---|---|---|---|---|---|");
+    let postgres = std::env::var("FRASE_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let postgres = (postgres != "off").then_some(postgres);
+    let postgres = postgres.as_deref();
+    // Each setup: a label, whether on PostgreSQL, and how many processes.
+    let setups: Vec<(&str, bool, usize)> = [
+        ("SQLite", false, 1),
+        ("PostgreSQL, 1 process", true, 1),
+        ("PostgreSQL, 2 processes", true, 2),
+    ]
+    .into_iter()
+    .filter(|(_, on_postgres, _)| !on_postgres || postgres.is_some())
+    .collect();
     for subscribers in runs {
         runtime.block_on(run_floor(subscribers, words, rate));
-        runtime.block_on(run(&binary, subscribers, words, rate));
+        for (label, on_postgres, processes) in &setups {
+            // Fan-out over PostgreSQL: the two-process spread (one process is the SQLite row's
+            // hub fed by notifications instead).
+            if *on_postgres && *processes == 1 {
+                continue;
+            }
+            let label = format!("{subscribers}, {label}");
+            runtime.block_on(async {
+                let database = on_postgres.then_some(()).and(postgres);
+                if let Some((servers, made)) = start_servers(&binary, database, *processes).await {
+                    run(&servers, &label, subscribers, words, rate).await;
+                    stop_servers(servers, made, database).await;
+                }
+            });
+        }
     }
 
     let writers = env_or("WRITERS", 32usize);
     let seconds = env_or("WRITE_SECONDS", 10u64);
     println!();
     println!("Writes: {writers} connections posting words to one room for {seconds} s");
-    println!("| writers | durable words | words/s | refused | p50 | p99 | words per commit |");
-    println!("|---|---|---|---|---|---|---|");
-    runtime.block_on(writes(&binary, writers, seconds));
+    println!(
+        "| database | writers | durable words | words/s | refused | p50 | p99 | words per commit |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (label, on_postgres, processes) in &setups {
+        runtime.block_on(async {
+            let database = on_postgres.then_some(()).and(postgres);
+            if let Some((servers, made)) = start_servers(&binary, database, *processes).await {
+                writes(&servers, label, writers, seconds).await;
+                stop_servers(servers, made, database).await;
+            }
+        });
+    }
     runtime.block_on(reads::reads(&binary));
 }

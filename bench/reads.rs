@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::{env_or, start_server};
+use crate::{Database, env_or, start_server};
 
 /// What `wrk` measured: requests per second and the 99th percentile latency.
 struct Throughput {
@@ -121,7 +121,7 @@ pub async fn reads(binary: &Path) {
     };
     println!("| GET | requests/s | p99 | non-2xx | of nginx |");
     println!("|---|---|---|---|---|");
-    let server = start_server(binary).await;
+    let server = start_server(binary, &Database::Sqlite).await;
     let room_url = format!("{}/api/rooms/main", server.base);
     let body = reqwest::get(&room_url)
         .await
