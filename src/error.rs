@@ -33,10 +33,17 @@ pub struct ErrorText {
     pub message: Message,
 }
 
+/// The codes a client acts on (others it only shows).
+pub mod codes {
+    /// An earlier request with the same `Idempotency-Key` is still running: ask again later.
+    pub const IDEMPOTENCY_KEY_IN_FLIGHT: &str = "idempotency-key-in-flight";
+}
+
 impl AppError {
     /// `title` names a title message: `not-found` (or `Not found`) is `title-not-found`; a
-    /// title with no message is shown as given.
-    pub fn new(
+    /// title with no message is shown as given. Private: every error is built by one of the
+    /// constructors below, named by what it is, so each status has one title and one shape.
+    fn new(
         status: u16,
         code: impl Into<String>,
         title: &str,
@@ -84,16 +91,99 @@ impl AppError {
         }
     }
 
+    /// 400.
     pub fn bad_request(code: &str, detail: impl Into<Message>) -> AppError {
         AppError::new(400, code, "bad-request", detail)
     }
 
+    /// 403: the caller may not do this.
+    pub fn forbidden(code: &str, detail: impl Into<Message>) -> AppError {
+        AppError::new(403, code, "forbidden", detail)
+    }
+
+    /// 403: a request from another site, refused by its `Origin`.
+    pub fn cross_site(detail: impl Into<Message>) -> AppError {
+        AppError::new(403, "cross-site", "cross-site-request-refused", detail)
+    }
+
+    /// 404.
     pub fn not_found(code: &str, detail: impl Into<Message>) -> AppError {
         AppError::new(404, code, "not-found", detail)
     }
 
+    /// 405 (the response carries `Allow`).
+    pub fn method_not_allowed(detail: impl Into<Message>) -> AppError {
+        AppError::new(405, "method-not-allowed", "method-not-allowed", detail)
+    }
+
+    /// 406: no representation the request accepts.
+    pub fn not_acceptable(detail: impl Into<Message>) -> AppError {
+        AppError::new(406, "not-acceptable", "not-acceptable", detail)
+    }
+
+    /// 409: the request conflicts with the resource's state.
+    pub fn conflict(code: &str, detail: impl Into<Message>) -> AppError {
+        AppError::new(409, code, "conflict", detail)
+    }
+
+    /// 409: an earlier request with the same `Idempotency-Key` is still running.
+    pub fn idempotency_key_in_flight(detail: impl Into<Message>) -> AppError {
+        AppError::conflict(codes::IDEMPOTENCY_KEY_IN_FLIGHT, detail)
+    }
+
+    /// 412: `If-Match` names a version the resource no longer has.
+    pub fn precondition_failed(detail: impl Into<Message>) -> AppError {
+        AppError::new(412, "precondition-failed", "precondition-failed", detail)
+    }
+
+    /// 413.
+    pub fn content_too_large(detail: impl Into<Message>) -> AppError {
+        AppError::new(413, "body-too-large", "content-too-large", detail)
+    }
+
+    /// 415.
+    pub fn unsupported_media_type(detail: impl Into<Message>) -> AppError {
+        AppError::new(
+            415,
+            "unsupported-media-type",
+            "unsupported-media-type",
+            detail,
+        )
+    }
+
+    /// 422: well-formed, but not a valid value.
     pub fn unprocessable(code: &str, detail: impl Into<Message>) -> AppError {
         AppError::new(422, code, "unprocessable-content", detail)
+    }
+
+    /// 422: not a valid room title.
+    pub fn invalid_title(error: &NameError) -> AppError {
+        AppError::new(
+            422,
+            "invalid-title",
+            "invalid-title",
+            Message::of_error("problem-name", error),
+        )
+    }
+
+    /// 423: the resource is locked.
+    pub fn locked(code: &str, detail: impl Into<Message>) -> AppError {
+        AppError::new(423, code, "locked", detail)
+    }
+
+    /// Any other client error, titled by its status's reason phrase.
+    pub fn client_error(status: u16, reason: &str, detail: impl Into<Message>) -> AppError {
+        AppError::new(status, "bad-request", reason, detail)
+    }
+
+    /// An answer the client could not read (on the client: a body that is not what it asked for).
+    pub fn bad_response(status: u16, detail: impl Into<Message>) -> AppError {
+        AppError::new(status, "bad-response", "bad-response", detail)
+    }
+
+    /// An error answer without a readable error in it.
+    pub fn unexpected_response(status: u16, detail: impl Into<Message>) -> AppError {
+        AppError::new(status, "unexpected", "unexpected-response", detail)
     }
 
     /// A failure of ours (storage, I/O): the detail stays vague on purpose, the log has the cause.
@@ -205,10 +295,7 @@ mod server_fn_error {
                     "no-such-function",
                     Message::new("problem-no-such-function").arg("name", detail),
                 ),
-                ServerFnErrorErr::UnsupportedRequestMethod(detail) => AppError::new(
-                    405,
-                    "method-not-allowed",
-                    "method-not-allowed",
+                ServerFnErrorErr::UnsupportedRequestMethod(detail) => AppError::method_not_allowed(
                     Message::new("problem-function-method").arg("reason", detail),
                 ),
                 ServerFnErrorErr::Args(detail)

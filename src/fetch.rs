@@ -23,8 +23,11 @@ const SHOWN_HEADERS: [&str; 6] = [
 /// How often a call is tried when the network fails (same key each time).
 const ATTEMPTS: u32 = 3;
 
-/// The problem code of a retry that arrived while the first request is still running.
-const IN_FLIGHT: &str = "idempotency-key-in-flight";
+/// Whether `body` is the error of a retry that arrived while the first request is still running.
+fn is_in_flight(body: &str) -> bool {
+    serde_json::from_str::<AppError>(body)
+        .is_ok_and(|error| error.code == crate::error::codes::IDEMPOTENCY_KEY_IN_FLIGHT)
+}
 
 async fn sleep_ms(millis: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
@@ -78,26 +81,22 @@ pub async fn call<T: serde::de::DeserializeOwned>(
         match attempt(path, fields, &key, lens).await {
             // An earlier attempt whose answer was lost is still running on the server: wait for
             // it, then ask again with the same key to get its response.
-            Ok((409, body)) if body.contains(IN_FLIGHT) => {
+            Ok((409, body)) if is_in_flight(&body) => {
                 last_error = AppError::unavailable(Message::new("problem-still-busy"));
                 sleep_ms(500).await;
             }
             Ok((status, body)) => {
                 return if (200..300).contains(&status) {
                     serde_json::from_str(&body).map_err(|e| {
-                        AppError::new(
+                        AppError::bad_response(
                             status,
-                            "bad-response",
-                            "bad-response",
                             Message::new("problem-bad-response").arg("reason", e),
                         )
                     })
                 } else {
                     Err(serde_json::from_str(&body).unwrap_or_else(|_| {
-                        AppError::new(
+                        AppError::unexpected_response(
                             status,
-                            "unexpected",
-                            "unexpected-response",
                             Message::new("problem-unexpected-response").arg("reason", body),
                         )
                     }))

@@ -223,14 +223,7 @@ mod backend {
     }
 
     pub fn title(raw: &str) -> Result<crate::domain::RoomTitle, AppError> {
-        crate::domain::RoomTitle::parse(raw).map_err(|error| {
-            AppError::new(
-                422,
-                "invalid-title",
-                "invalid-title",
-                crate::i18n::Message::of_error("problem-name", &error),
-            )
-        })
+        crate::domain::RoomTitle::parse(raw).map_err(|error| AppError::invalid_title(&error))
     }
 
     /// The link to `slug` for others on the network, from the host this page was opened with.

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestApp, free_settings, user, version_of};
+use common::{TestApp, free_settings, html, user, version_of};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -448,22 +448,92 @@ async fn me_has_a_generated_name_that_can_be_changed() {
     );
 }
 
-#[tokio::test]
-async fn a_forged_cookie_is_a_new_session() {
-    let app = TestApp::spawn().await;
+/// The length of a signed cookie's signature: the base64 of an HMAC-SHA256, before the value.
+const SIGNATURE_LEN: usize = 44;
+
+/// The session cookie `response` sets, as the value a browser sends back (percent-decoded).
+fn session_cookie(response: &reqwest::Response) -> String {
+    let header = response.headers()["set-cookie"].to_str().unwrap();
+    let value = header
+        .split(';')
+        .next()
+        .and_then(|pair| pair.strip_prefix("frase_session="))
+        .unwrap_or_else(|| panic!("a session cookie: {header}"));
+    let mut decoded = Vec::new();
+    let mut bytes = value.bytes();
+    while let Some(byte) = bytes.next() {
+        if byte == b'%' {
+            let hex: String = bytes.by_ref().take(2).map(char::from).collect();
+            decoded.push(u8::from_str_radix(&hex, 16).unwrap());
+        } else {
+            decoded.push(byte);
+        }
+    }
+    String::from_utf8(decoded).unwrap()
+}
+
+/// `GET /api/me` with `cookie` as the session cookie: who the server says the caller is, and
+/// whether it sets a new cookie.
+async fn me_with_cookie(app: &TestApp, cookie: &str) -> (String, bool) {
     let response = reqwest::Client::new()
         .get(app.url("/api/me"))
-        .header("cookie", format!("frase_session={}", "a".repeat(32)))
+        .header("cookie", format!("frase_session={cookie}"))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert!(
-        response.headers().contains_key("set-cookie"),
-        "a new session is issued"
-    );
+    let new_cookie = response.headers().contains_key("set-cookie");
     let me: Value = response.json().await.unwrap();
-    assert_ne!(me["id"], "a".repeat(32));
+    (me["id"].as_str().unwrap().to_owned(), new_cookie)
+}
+
+/// The session cookie is signed: a cookie whose signature has one byte changed, or that carries
+/// one user's id under another user's signature, or an id with no signature at all, is a new
+/// session: never the user it names, nor the one whose signature it borrowed.
+#[tokio::test]
+async fn a_tampered_session_cookie_is_a_new_session() {
+    let app = TestApp::spawn().await;
+    let mut users = Vec::new();
+    for _ in 0..2 {
+        let response = user().get(app.url("/api/me")).send().await.unwrap();
+        let cookie = session_cookie(&response);
+        let me: Value = response.json().await.unwrap();
+        let id = me["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            cookie[SIGNATURE_LEN..].split('.').next(),
+            Some(id.as_str()),
+            "the cookie is the signature, then the user id and when it was issued: {cookie}"
+        );
+        // Sent back untouched, it is the same user.
+        assert_eq!(me_with_cookie(&app, &cookie).await, (id.clone(), false));
+        users.push((cookie, id));
+    }
+    let [(ana_cookie, ana), (bea_cookie, bea)] = <[_; 2]>::try_from(users).unwrap();
+
+    let (ana_signature, ana_payload) = ana_cookie.split_at(SIGNATURE_LEN);
+    let flipped = |at: usize| {
+        let mut signature = ana_signature.as_bytes().to_vec();
+        signature[at] = if signature[at] == b'A' { b'B' } else { b'A' };
+        format!("{}{ana_payload}", String::from_utf8(signature).unwrap())
+    };
+    let forgeries = [
+        ("the first byte of the signature changed", flipped(0)),
+        (
+            "a middle byte of the signature changed",
+            flipped(SIGNATURE_LEN / 2),
+        ),
+        (
+            "Ana's id under Bea's signature",
+            format!("{}{ana_payload}", &bea_cookie[..SIGNATURE_LEN]),
+        ),
+        ("Ana's id without a signature", ana_payload.to_owned()),
+    ];
+    for (what, forged) in forgeries {
+        let (id, new_cookie) = me_with_cookie(&app, &forged).await;
+        assert_ne!(id, ana, "{what}: the server took it for Ana");
+        assert_ne!(id, bea, "{what}: the server took it for Bea");
+        assert!(new_cookie, "{what}: a new session is issued");
+    }
 }
 
 #[tokio::test]
@@ -606,23 +676,89 @@ async fn the_room_page_is_rendered_on_the_server_with_its_hooks() {
     assert_eq!(nowhere.status(), 404);
 }
 
+/// Words, names and titles refuse `<`, `>` and `&`, but may hold quotes, and they are put
+/// inside attributes (a word's `title` names its author, the forms' `value`s hold the player's
+/// name, their last word and the room's title): each attribute, read as a browser reads it,
+/// holds the whole text, which no quote ended early.
 #[tokio::test]
-async fn a_hostile_word_is_escaped_in_the_page() {
+async fn quotes_in_words_names_and_titles_stay_inside_their_attributes() {
     let app = TestApp::spawn().await;
-    let client = user();
-    // Quotes are allowed punctuation: the page must escape them as text.
-    let response = client
-        .post(app.url("/api/rooms/main/words"))
-        .json(&json!({ "text": "\"hola\"" }))
+    let host = user();
+    let name = r#"Ana" hidden ""#;
+    let renamed = host
+        .patch(app.url("/api/me"))
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    let title = r#"Clase "B" 'x' autofocus"#;
+    let room = app.post_room(&host, json!({ "title": title })).await;
+    let slug = room["slug"].as_str().unwrap();
+    let word = r#""l'amor""#;
+    let response = host
+        .post(app.url(&format!("/api/rooms/{slug}/words")))
+        .json(&json!({ "text": word }))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let html = common::text_of(&client, &app.url("/r/main")).await;
-    assert!(!html.contains("<b>"));
+
+    let html = common::text_of(&host, &app.url(&format!("/r/{slug}"))).await;
+    let tag = |id: &str| html::by_id(&html, id).unwrap_or_else(|| panic!("the page has #{id}"));
+    let shown_word = html::tags(&html)
+        .into_iter()
+        .find(|tag| tag.attribute("class") == Some("word"))
+        .expect("the word is on the page");
+    assert_eq!(shown_word.attribute("title"), Some(name), "{shown_word:?}");
+    assert_eq!(
+        shown_word.attribute("data-author"),
+        Some(name),
+        "{shown_word:?}"
+    );
+    assert_eq!(shown_word.attribute("hidden"), None, "{shown_word:?}");
+    let name_input = tag("name-input");
+    assert_eq!(name_input.attribute("value"), Some(name), "{name_input:?}");
+    assert_eq!(html::text_by_id(&html, "my-name").as_deref(), Some(name));
+    let fix_text = tag("fix-text");
+    assert_eq!(fix_text.attribute("value"), Some(word), "{fix_text:?}");
+    let title_input = tag("settings-title");
+    assert_eq!(
+        title_input.attribute("value"),
+        Some(title),
+        "{title_input:?}"
+    );
+    assert_eq!(title_input.attribute("autofocus"), None, "{title_input:?}");
+}
+
+/// The join link is made from the `Host` the page was asked for, which may hold anything a
+/// header can (`<`, `>`, `&`, quotes): it is shown as text and stays inside its attributes, and
+/// no element comes from it.
+#[tokio::test]
+async fn a_hostile_host_is_escaped_in_the_join_link() {
+    let app = TestApp::spawn().await;
+    let hostile = r#"evil.example"><b id="injected">&amp;'"#;
+    let response = user()
+        .get(app.url("/r/main"))
+        .header("host", hostile)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    let url = format!("http://{hostile}/r/main");
+    let link = html::by_id(&html, "join-url").expect("the page has the join link");
+    assert_eq!(link.attribute("href"), Some(url.as_str()), "{link:?}");
+    assert_eq!(html::text_by_id(&html, "join-url"), Some(url.clone()));
+    let qr = html::by_id(&html, "join-qr").expect("the page has the QR code");
     assert!(
-        html.contains("&quot;Hola&quot;") || html.contains("\"Hola\""),
-        "shown as text"
+        qr.attribute("aria-label")
+            .is_some_and(|label| label.contains(&url)),
+        "{qr:?}"
+    );
+    assert!(
+        html::by_id(&html, "injected").is_none(),
+        "an element came from the Host header"
     );
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{every_word, free_port, start_frase, user};
 use serde_json::{Value, json};
@@ -12,34 +12,42 @@ async fn start(data_dir: &std::path::Path, port: u16) -> tokio::process::Child {
     start_frase(data_dir, port, &[]).await
 }
 
+/// The server runs without rate limits, so that it is committing words when it is killed: the
+/// test checks that 201s were still arriving in the last moments before the kill, which is
+/// what makes "no acknowledged word lost" mean something.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_word_survives_a_sigkill() {
+    /// How close to the kill the last 201s must have come.
+    const IN_FLIGHT: Duration = Duration::from_millis(100);
     let data_dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut server = start(data_dir.path(), port).await;
+    let mut server = start_frase(data_dir.path(), port, &["--rate-limit", "off"]).await;
     let base = format!("http://127.0.0.1:{port}");
+    let words = format!("{base}/api/rooms/main/words");
 
-    // Four writers post as fast as they can; the server is killed in the middle of it.
+    // Four writers post as fast as they can; the server is killed in the middle of it. Each
+    // keeps the ids of its 201s and when they came.
     let writers: Vec<_> = (0..4)
         .map(|task| {
-            let base = base.clone();
+            let words = words.clone();
             tokio::spawn(async move {
                 let (ana, bea) = (user(), user());
                 let mut acknowledged = Vec::new();
                 for i in 0.. {
                     let client = if i % 2 == 0 { &ana } else { &bea };
                     let sent = client
-                        .post(format!("{base}/api/rooms/main/words"))
+                        .post(&words)
                         .json(&json!({ "text": format!("k{task}n{i}") }))
                         .send()
                         .await;
                     match sent {
                         Ok(response) if response.status() == 201 => {
                             let word: Value = response.json().await.unwrap();
-                            acknowledged.push(word["id"].as_i64().unwrap());
+                            acknowledged.push((word["id"].as_i64().unwrap(), Instant::now()));
                         }
                         // Turn-rule conflicts between writers are fine; only 201s count.
-                        Ok(_) => {}
+                        Ok(response) if response.status() == 409 => {}
+                        Ok(response) => panic!("k{task}n{i}: {}", response.status()),
                         // The server is gone.
                         Err(_) => break,
                     }
@@ -49,6 +57,7 @@ async fn every_acknowledged_word_survives_a_sigkill() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    let killed = Instant::now();
     server.start_kill().unwrap(); // SIGKILL
     server.wait().await.unwrap();
     let mut acknowledged = Vec::new();
@@ -59,22 +68,32 @@ async fn every_acknowledged_word_survives_a_sigkill() {
         acknowledged.len() > 20,
         "words were acknowledged before the kill"
     );
+    let last_moments = acknowledged
+        .iter()
+        .filter(|(_, at)| killed.saturating_duration_since(*at) <= IN_FLIGHT)
+        .count();
+    assert!(
+        last_moments > 0,
+        "no 201 in the last {IN_FLIGHT:?} before the kill ({} in all): no commit was in flight",
+        acknowledged.len()
+    );
 
     let mut server = start(data_dir.path(), port).await;
-    let stored: std::collections::BTreeSet<i64> =
-        every_word(&format!("{base}/api/rooms/main/words"))
-            .await
-            .iter()
-            .map(|w| w["id"].as_i64().unwrap())
-            .collect();
+    let stored: std::collections::BTreeSet<i64> = every_word(&words)
+        .await
+        .iter()
+        .map(|w| w["id"].as_i64().unwrap())
+        .collect();
     let lost: Vec<i64> = acknowledged
         .iter()
-        .copied()
+        .map(|(id, _)| *id)
         .filter(|id| !stored.contains(id))
         .collect();
     assert!(
         lost.is_empty(),
-        "acknowledged words lost after SIGKILL: {lost:?}"
+        "acknowledged words lost after SIGKILL ({} acknowledged, {last_moments} in the last \
+         {IN_FLIGHT:?}): {lost:?}",
+        acknowledged.len()
     );
     server.start_kill().unwrap();
     let _ = server.wait().await;

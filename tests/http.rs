@@ -24,6 +24,7 @@ fn api_paths(room: &str, word: i64) -> Vec<(String, Vec<&'static str>)> {
             vec!["GET", "HEAD", "PATCH", "DELETE"],
         ),
         (format!("/api/rooms/{room}/sentence/end"), vec!["POST"]),
+        (format!("/api/rooms/{room}/round/start"), vec!["POST"]),
         (format!("/api/rooms/{room}/story"), vec!["GET", "HEAD"]),
         (format!("/api/rooms/{room}/events"), vec!["GET", "HEAD"]),
         ("/api/openapi.json".into(), vec!["GET", "HEAD"]),
@@ -32,8 +33,38 @@ fn api_paths(room: &str, word: i64) -> Vec<(String, Vec<&'static str>)> {
         ("/metrics".into(), vec!["GET", "HEAD"]),
         ("/".into(), vec!["GET", "HEAD"]),
         (format!("/r/{room}"), vec!["GET", "HEAD"]),
+        (format!("/r/{room}/story"), vec!["GET", "HEAD"]),
+        (format!("/r/{room}/present"), vec!["GET", "HEAD"]),
+        ("/join".into(), vec!["GET", "HEAD"]),
     ]
+    .into_iter()
+    // Every server function takes `POST` only.
+    .chain(
+        SERVER_FUNCTIONS
+            .iter()
+            .map(|name| (format!("/api/fn/{name}"), vec!["POST"])),
+    )
+    .collect()
 }
+
+/// The server functions the pages call (CONTRACT §3).
+const SERVER_FUNCTIONS: &[&str] = &[
+    "load_room",
+    "load_story",
+    "add_word",
+    "set_name",
+    "form_token",
+    "create_room",
+    "lock_room",
+    "configure_room",
+    "end_sentence",
+    "clear_sentence",
+    "start_round",
+    "remove_word",
+    "fix_word",
+    "delete_room",
+    "set_language",
+];
 
 fn allow_set(response: &reqwest::Response) -> Vec<String> {
     let mut methods: Vec<String> = response
@@ -174,6 +205,20 @@ async fn every_path_answers_every_method_by_the_book() {
         .unwrap();
     assert_eq!(deleted.status(), 204);
     assert!(deleted.bytes().await.unwrap().is_empty());
+
+    // A server function that does not exist is not found, whatever the method.
+    for method in [Method::GET, Method::POST] {
+        let missing = host
+            .request(method.clone(), app.url("/api/fn/no_such_function"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404, "{method} of an unknown function");
+        assert_eq!(
+            missing.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestApp, free_settings, user, version_of};
+use common::{TestApp, free_settings, get_json, html, user, version_of};
 use frase::server::config::{Limits, TlsSource};
 use frase::server::limits::{Rate, RateLimit};
 use serde_json::{Value, json};
@@ -561,6 +561,260 @@ async fn form_posts_need_the_callers_csrf_token() {
     assert_eq!(accepted.status(), 303);
     assert_eq!(accepted.headers()["location"], "/r/main");
     assert_eq!(version_of(&ana, &app, "main").await, 1);
+}
+
+/// Issue 22: every form the pages render that posts (the lobby, a room as its host sees it with
+/// a word of their own, its story and its projector view) needs the caller's token: posted with
+/// none, another user's or a made-up one, each goes back to its page with `bad-csrf-token` and
+/// changes nothing; with the caller's own, the token is not what stops it.
+#[tokio::test]
+async fn every_form_the_pages_render_needs_the_callers_csrf_token() {
+    let app = TestApp::spawn().await;
+    let (ana, bea) = (user(), user());
+    let room = app
+        .post_room(
+            &ana,
+            json!({ "title": "Formularios", "settings": { "no_double_turn": false } }),
+        )
+        .await;
+    let slug = room["slug"].as_str().unwrap().to_owned();
+    assert_eq!(
+        common::add_word(&ana, &app, &slug, "hola").await.status(),
+        201
+    );
+    let pages = [
+        "/".to_owned(),
+        format!("/r/{slug}"),
+        format!("/r/{slug}/story"),
+        format!("/r/{slug}/present"),
+    ];
+    let mut forms = Vec::new();
+    for page in &pages {
+        let html = common::text_of(&ana, &app.url(page)).await;
+        for form in html::post_forms(&html) {
+            forms.push((page.clone(), form));
+        }
+    }
+    let mut actions: Vec<&str> = forms.iter().map(|(_, form)| form.action.as_str()).collect();
+    actions.sort_unstable();
+    actions.dedup();
+    assert_eq!(
+        actions,
+        [
+            "/api/fn/add_word",
+            "/api/fn/clear_sentence",
+            "/api/fn/configure_room",
+            "/api/fn/create_room",
+            "/api/fn/delete_room",
+            "/api/fn/end_sentence",
+            "/api/fn/fix_word",
+            "/api/fn/lock_room",
+            "/api/fn/remove_word",
+            "/api/fn/set_language",
+            "/api/fn/set_name",
+            "/api/fn/start_round",
+        ],
+        "the forms the pages render"
+    );
+    let ana_token = common::page_csrf_token(&ana, &app, &slug).await;
+    let bea_token = common::page_csrf_token(&bea, &app, &slug).await;
+    // What each form would change, if it went through.
+    let filled = |form: &html::PostForm, token: Option<&str>| {
+        let mut fields: Vec<(String, String)> = form
+            .fields
+            .iter()
+            .filter(|(name, _)| name != "csrf")
+            .map(|(name, value)| {
+                let value = match name.as_str() {
+                    "text" => "colada".to_owned(),
+                    "name" | "title" => "Intrusa".to_owned(),
+                    _ => value.clone(),
+                };
+                (name.clone(), value)
+            })
+            .collect();
+        assert!(
+            form.fields.iter().any(|(name, _)| name == "csrf"),
+            "#{} of {} carries a token",
+            form.id,
+            form.action
+        );
+        if let Some(token) = token {
+            fields.push(("csrf".to_owned(), token.to_owned()));
+        }
+        fields
+    };
+    let submit = |page: &str, form: &html::PostForm, token: Option<&str>| {
+        ana.post(app.url(&form.action))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", app.url(page))
+            .form(&filled(form, token))
+            .send()
+    };
+    let before = (
+        get_json(&ana, &app.url(&format!("/api/rooms/{slug}"))).await,
+        get_json(&ana, &app.url("/api/me")).await,
+    );
+    let rooms_before = room_count(&app).await;
+    for (page, form) in &forms {
+        for token in [None, Some(bea_token.as_str()), Some("x")] {
+            let refused = submit(page, form, token).await.unwrap();
+            assert_eq!(
+                (
+                    refused.status().as_u16(),
+                    refused.headers().get("location").cloned()
+                ),
+                (
+                    303,
+                    Some(format!("{page}?error=bad-csrf-token").parse().unwrap())
+                ),
+                "#{} ({}) on {page} with token {token:?}",
+                form.id,
+                form.action
+            );
+            assert!(
+                !refused.headers().contains_key("set-cookie"),
+                "#{} ({}) set a cookie",
+                form.id,
+                form.action
+            );
+        }
+    }
+    let after = (
+        get_json(&ana, &app.url(&format!("/api/rooms/{slug}"))).await,
+        get_json(&ana, &app.url("/api/me")).await,
+    );
+    assert_eq!(after, before, "the room and the user are as they were");
+    assert_eq!(room_count(&app).await, rooms_before, "no room was made");
+    let lobby = common::text_of(&ana, &app.url("/")).await;
+    assert!(
+        lobby.contains(r#"<html lang="es""#),
+        "the language is as it was"
+    );
+
+    // With the caller's own token, each goes past the check (the room's delete last).
+    forms.sort_by_key(|(_, form)| form.action == "/api/fn/delete_room");
+    for (page, form) in &forms {
+        let passed = submit(page, form, Some(&ana_token)).await.unwrap();
+        let location = passed.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            !location.contains("bad-csrf-token"),
+            "#{} ({}) with the caller's token: {location}",
+            form.id,
+            form.action
+        );
+    }
+    assert_eq!(
+        ana.get(app.url(&format!("/api/rooms/{slug}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "the delete form went through"
+    );
+}
+
+/// How many rooms there are.
+async fn room_count(app: &TestApp) -> i64 {
+    let mut conn = app.app_state.rooms.store().read().await.unwrap();
+    sqlx::query_scalar("SELECT count(*) FROM rooms")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+}
+
+/// Issue 22: the `Origin` check covers every method that changes state, not only `POST`: a
+/// `PUT`, `PATCH` or `DELETE` from another site is refused with 403 and changes nothing; the
+/// very same requests from this site are served.
+#[tokio::test]
+async fn cross_site_puts_patches_and_deletes_are_refused() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let host = user();
+    let renamed = host
+        .patch(app.url("/api/me"))
+        .json(&json!({ "name": "Profe" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    let room = app.post_room(&host, json!({ "title": "Origen" })).await;
+    let slug = room["slug"].as_str().unwrap().to_owned();
+    let word: Value = common::add_word(&host, &app, &slug, "hola")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = word["id"].as_i64().unwrap();
+    let requests = [
+        (
+            Method::PUT,
+            format!("/api/rooms/{slug}"),
+            Some(json!({ "title": "Tomada", "settings": { "locked": true } })),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/rooms/{slug}"),
+            Some(json!({ "title": "Tomada" })),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/rooms/{slug}/words/{id}"),
+            Some(json!({ "text": "adiós" })),
+        ),
+        (
+            Method::PATCH,
+            "/api/me".to_owned(),
+            Some(json!({ "name": "Intruso" })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/rooms/{slug}/words/{id}"),
+            None,
+        ),
+        (Method::DELETE, format!("/api/rooms/{slug}"), None),
+    ];
+    let send = |method: &Method, path: &str, body: &Option<Value>, origin: &str| {
+        let request = host
+            .request(method.clone(), app.url(path))
+            .header("origin", origin);
+        match body {
+            Some(body) => request.json(body),
+            None => request,
+        }
+        .send()
+    };
+    let state = || async {
+        (
+            get_json(&host, &app.url(&format!("/api/rooms/{slug}"))).await,
+            get_json(&host, &app.url(&format!("/api/rooms/{slug}/words/{id}"))).await,
+            get_json(&host, &app.url("/api/me")).await,
+        )
+    };
+    let before = state().await;
+    let own_origin = app.url("").trim_end_matches('/').to_owned();
+    let other_scheme = own_origin.replacen("http://", "https://", 1);
+    for origin in ["http://evil.example", "null", other_scheme.as_str()] {
+        for (method, path, body) in &requests {
+            let refused = send(method, path, body, origin).await.unwrap();
+            assert_eq!(refused.status(), 403, "{method} {path} from {origin}");
+            let problem: Value = refused.json().await.unwrap();
+            assert_eq!(
+                problem["type"], "urn:frase:problem:cross-site",
+                "{method} {path} from {origin}"
+            );
+        }
+    }
+    assert_eq!(state().await, before, "nothing changed");
+    for (method, path, body) in &requests {
+        let served = send(method, path, body, &own_origin).await.unwrap();
+        assert!(
+            served.status().is_success(),
+            "{method} {path} from {own_origin}: {}",
+            served.status()
+        );
+    }
 }
 
 /// The token is checked whatever the body's declared type: a form can post `text/plain` (and

@@ -4,10 +4,11 @@
 mod common;
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::{Event, EventReader, TestApp, add_word, named_user, user};
 use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -57,6 +58,45 @@ async fn next_of(events: &mut EventReader, kind: &str) -> Event {
 
 fn turn_of(event: &Event) -> Value {
     serde_json::from_str::<Value>(&event.data).unwrap()["turn"].clone()
+}
+
+/// How long after its time a turn may still be running: the server's clock is a task that
+/// sleeps until the deadline, so a turn ends within moments of it; two seconds is slack for a
+/// busy machine, and far less than a turn.
+const LATE: Duration = Duration::from_secs(2);
+
+/// Milliseconds since the epoch, by the clock the server's deadlines are on.
+fn now_ms() -> i64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    i64::try_from(since.as_millis()).unwrap()
+}
+
+/// A turn's deadline, in milliseconds since the epoch.
+fn deadline_ms(turn: &Value) -> i64 {
+    let deadline = turn["deadline"]
+        .as_str()
+        .expect("a running turn has a deadline");
+    let at = time::OffsetDateTime::parse(deadline, &Rfc3339).unwrap();
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap()
+}
+
+/// The `turn` event that ends `turn` when its player lets the time run out, which must come
+/// neither before the turn's deadline nor more than [`LATE`] after its `seconds` are up
+/// (`began`: when the turn began, or later).
+async fn runs_out(events: &mut EventReader, turn: &Value, seconds: u64, began: Instant) -> Event {
+    let event = next_of(events, "turn").await;
+    let (ended, waited) = (now_ms(), began.elapsed());
+    let deadline = deadline_ms(turn);
+    assert!(
+        ended >= deadline,
+        "the turn ran out {} ms before its deadline",
+        deadline - ended
+    );
+    assert!(
+        waited <= Duration::from_secs(seconds) + LATE,
+        "a turn of {seconds} s ran out after {waited:?}"
+    );
+    event
 }
 
 fn by_id<'a>(players: &'a [&'a Player], id: &Value) -> &'a Player {
@@ -186,21 +226,23 @@ async fn a_player_who_lets_the_time_run_out_is_skipped() {
     let _ana_open = EventReader::open(&ana.client, &events_url, None).await;
     next_of(&mut watching, "snapshot").await;
 
-    let started = Instant::now();
+    let (started, started_ms) = (Instant::now(), now_ms());
     let state: Value = start_round(&host, &app, &room).await.json().await.unwrap();
     let players = [&host, &ana];
-    let first = by_id(&players, &state["turn"]["user"]["id"]);
+    let first_turn = &state["turn"];
+    let first = by_id(&players, &first_turn["user"]["id"]);
     let second = players.iter().find(|p| p.id != first.id).unwrap();
+    // The first player has their whole 5 s from when the round started.
+    let deadline = deadline_ms(first_turn);
+    assert!(
+        (started_ms + 5_000..=now_ms() + 5_000).contains(&deadline),
+        "a turn of 5 s from the start, not {} ms",
+        deadline - started_ms
+    );
     next_of(&mut watching, "turn").await;
 
-    // Nobody plays: after 5 s the server passes the turn on by itself.
-    let skipped = next_of(&mut watching, "turn").await;
-    let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_millis(4_500),
-        "not before the time is up ({waited:?})"
-    );
-    let turn = turn_of(&skipped);
+    // Nobody plays: once the 5 s are up the server passes the turn on by itself, at once.
+    let turn = turn_of(&runs_out(&mut watching, first_turn, 5, started).await);
     assert_eq!(turn["user"]["id"], second.id.as_str());
     let refused = add(first, &app, &room, "tarde").await;
     assert_eq!(refused.status(), 409, "the skipped player's time is over");
@@ -208,12 +250,26 @@ async fn a_player_who_lets_the_time_run_out_is_skipped() {
     let over = next_of(&mut watching, "turn").await;
     assert_eq!(turn_of(&over), Value::Null);
 
-    // A round left to run out ends by itself too, and the room state says so.
+    // A round left to run out ends by itself too, each turn on time, and the room state says so.
+    let mut began = Instant::now();
     start_round(&host, &app, &room).await;
-    next_of(&mut watching, "turn").await;
-    next_of(&mut watching, "turn").await;
-    let last = next_of(&mut watching, "turn").await;
-    assert_eq!(turn_of(&last), Value::Null);
+    let mut turn = turn_of(&next_of(&mut watching, "turn").await);
+    let mut ran_out = Vec::new();
+    while !turn.is_null() {
+        let event = runs_out(&mut watching, &turn, 5, began).await;
+        let next = turn_of(&event);
+        if !next.is_null() {
+            assert_eq!(
+                deadline_ms(&next),
+                deadline_ms(&turn) + 5_000,
+                "the next turn has its whole 5 s"
+            );
+        }
+        (began, turn) = (Instant::now(), next);
+        ran_out.push(event);
+    }
+    assert_eq!(ran_out.len(), 2, "both players' turns ran out");
+    let last = ran_out.pop().unwrap();
     let state: Value = host
         .client
         .get(app.url(&format!("/api/rooms/{room}")))

@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Locator, type Page } from "@playwright/test";
 
 /** Creates a room with the turn rule as given; returns its code. */
 export async function createRoom(
@@ -37,4 +37,20 @@ export async function addWord(page: Page, text: string): Promise<void> {
   const input = page.locator("form#word-form input[name=text]");
   await input.fill(text);
   await input.press("Enter");
+}
+
+/**
+ * Submits a form of a page without JavaScript by clicking `button`, and waits until the page the
+ * server sends back (a 303 to it) has loaded. Waiting for its URL would not do: a room's forms
+ * lead back to the room, whose URL the page already has, so `waitForURL` would return at once,
+ * on the old page.
+ */
+export async function submitWithoutJavaScript(page: Page, button: Locator): Promise<void> {
+  const posted = page.waitForRequest(
+    (request) => request.isNavigationRequest() && request.method() === "POST",
+  );
+  const loaded = page.waitForEvent("load");
+  await button.click();
+  await posted;
+  await loaded;
 }

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createRoom } from "./helpers";
+import { createRoom, submitWithoutJavaScript } from "./helpers";
 
 // Acceptance 3: with JavaScript off, the form posts to the server function, which answers with a
 // 303 back to the room; errors are shown on the page.
@@ -14,10 +14,7 @@ test("the word form works without JavaScript", async ({ browser, request }) => {
 
   const post = async (page: typeof ana, text: string) => {
     await page.locator("form#word-form input[name=text]").fill(text);
-    await Promise.all([
-      page.waitForURL(new RegExp(`/r/${slug}`)),
-      page.locator("form#word-form button[type=submit]").click(),
-    ]);
+    await submitWithoutJavaScript(page, page.locator("form#word-form button[type=submit]"));
   };
   await post(ana, "sin");
   await expect(ana.locator("#sentence .word")).toHaveText(["Sin"]);

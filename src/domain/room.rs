@@ -1089,7 +1089,83 @@ mod tests {
 
     const PINNED_EMPTY_SEED: &str = "Tucán Inteligente 14";
 
+    /// Names and titles the rules accept as they are: NFC words of letters, digits, emoji and
+    /// punctuation (no markup, control or invisible character) separated by single spaces, at
+    /// most `max_words` of them (none longer than 8 characters).
+    fn valid_label(max_words: usize) -> impl Strategy<Value = String> {
+        let token = prop_oneof![
+            "[a-zA-Z0-9ñÑéáüçº.,:;!?¿¡'’\"()«»@#%*/+-]{1,8}",
+            prop::sample::select(vec!["👨‍👩‍👧", "🏳️‍🌈", "👍🏽", "Ñandú", "O'Brien", "3ºB", "中文"])
+                .prop_map(str::to_owned),
+        ];
+        prop::collection::vec(token, 1..=max_words).prop_map(|tokens| tokens.join(" "))
+    }
+
+    /// Whitespace as people type it: runs of spaces, tabs and newlines.
+    fn typed_whitespace() -> impl Strategy<Value = String> {
+        "[ \t\n\u{A0}]{1,3}"
+    }
+
+    /// `label` as typed: each space a run of whitespace, and maybe more around it.
+    fn as_typed(label: &str, runs: &[String]) -> String {
+        let mut typed = runs[0].clone();
+        for (i, token) in label.split(' ').enumerate() {
+            if i > 0 {
+                typed.push_str(&runs[i % runs.len()]);
+            }
+            typed.push_str(token);
+        }
+        typed.push_str(&runs[runs.len() - 1]);
+        typed
+    }
+
     proptest! {
+        #[test]
+        fn valid_names_are_accepted_as_they_are(name in valid_label(4)) {
+            prop_assert_eq!(DisplayName::parse(&name).map(DisplayName::into_string), Ok(name));
+        }
+
+        #[test]
+        fn typed_whitespace_around_and_between_name_words_is_tidied(
+            name in valid_label(4),
+            runs in prop::collection::vec(typed_whitespace(), 1..4),
+        ) {
+            prop_assert_eq!(
+                DisplayName::parse(&as_typed(&name, &runs)).map(DisplayName::into_string),
+                Ok(name)
+            );
+        }
+
+        #[test]
+        fn valid_titles_are_accepted_as_they_are(
+            title in valid_label(8),
+            runs in prop::collection::vec(typed_whitespace(), 1..4),
+        ) {
+            let parsed = |raw: &str| RoomTitle::parse(raw).map(|title| title.as_str().to_owned());
+            prop_assert_eq!(parsed(&title), Ok(title.clone()));
+            prop_assert_eq!(parsed(&as_typed(&title, &runs)), Ok(title));
+        }
+
+        #[test]
+        fn settings_within_their_ranges_are_valid(
+            max_word_length in MAX_WORD_LENGTH_RANGE,
+            max_sentence_words in MAX_SENTENCE_WORDS_RANGE,
+            turn_seconds in TURN_SECONDS_RANGE,
+            no_double_turn in any::<bool>(),
+            locked in any::<bool>(),
+            turns in any::<bool>(),
+        ) {
+            let settings = RoomSettings {
+                max_word_length,
+                max_sentence_words,
+                no_double_turn,
+                locked,
+                mode: if turns { Mode::Turns } else { Mode::Open },
+                turn_seconds,
+            };
+            prop_assert_eq!(settings.validate(), Ok(()));
+        }
+
         #[test]
         fn slugs_matching_the_pattern_are_accepted(raw in "[a-z0-9][a-z0-9-]{0,31}") {
             prop_assert_eq!(RoomSlug::parse(&raw).map(|s| s.as_str().to_owned()), Ok(raw));

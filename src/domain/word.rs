@@ -863,6 +863,76 @@ mod tests {
         })
     }
 
+    /// Words the grammar accepts, and only those: `opening* body closing*` where the body is
+    /// segments of letters, digits or emoji joined by an apostrophe, hyphen or middle dot, and
+    /// numbers whose digits are joined by `.`, `,` or `:`; or closing punctuation alone.
+    fn valid_word() -> impl Strategy<Value = String> {
+        let opening =
+            prop::collection::vec(prop::sample::select(OPENING_PUNCTUATION.to_vec()), 0..3);
+        let number = (
+            "[0-9٣]{1,3}",
+            prop::collection::vec(
+                (
+                    prop::sample::select(DIGIT_SEPARATORS.to_vec()),
+                    "[0-9]{1,3}",
+                ),
+                0..2,
+            ),
+        )
+            .prop_map(|(first, rest)| {
+                let mut out = first;
+                for (separator, digits) in rest {
+                    out.push(separator);
+                    out.push_str(&digits);
+                }
+                out
+            });
+        let segment = prop_oneof![
+            "[a-zA-Zñéüß]{1,5}",
+            prop::sample::select(vec![
+                "👍",
+                "👍🏽",
+                "👨‍👩‍👧",
+                "🏳️‍🌈",
+                "🇪🇸",
+                "1️⃣",
+                "#️⃣",
+                "e\u{301}",
+                "ǆ",
+                "ß",
+                "3ºB",
+                "x²",
+                "€5",
+            ])
+            .prop_map(str::to_owned),
+            number,
+        ];
+        let joined = prop::collection::vec(
+            (
+                prop::sample::select(INNER_JOINERS.to_vec()),
+                segment.clone(),
+            ),
+            0..3,
+        );
+        let closing =
+            prop::collection::vec(prop::sample::select(CLOSING_PUNCTUATION.to_vec()), 0..3);
+        let body_word =
+            (opening, segment, joined, closing).prop_map(|(opening, first, rest, closing)| {
+                let mut out: String = opening.into_iter().collect();
+                out.push_str(&first);
+                for (joiner, segment) in rest {
+                    out.push(joiner);
+                    out.push_str(&segment);
+                }
+                out.extend(closing);
+                out
+            });
+        let punctuation_only =
+            prop::collection::vec(prop::sample::select(CLOSING_PUNCTUATION.to_vec()), 1..4)
+                .prop_map(|chars| chars.into_iter().collect::<String>());
+        prop_oneof![4 => body_word, 1 => punctuation_only]
+    }
+
     fn any_chars() -> impl Strategy<Value = String> {
         prop::collection::vec(any::<char>(), 0..40).prop_map(|chars| chars.into_iter().collect())
     }
@@ -906,6 +976,27 @@ mod tests {
                     }
                 }
             }
+        }
+
+        #[test]
+        fn valid_words_are_accepted_as_their_normal_form(raw in valid_word()) {
+            let normal: String = raw.nfc().collect();
+            prop_assert_eq!(Word::parse(&raw, MAX).map(Word::into_string), Ok(normal.clone()));
+            // Spaces around a word are not part of it.
+            prop_assert_eq!(
+                Word::parse(&format!(" {raw}\t"), MAX).map(Word::into_string),
+                Ok(normal)
+            );
+        }
+
+        #[test]
+        fn a_valid_word_fits_a_limit_of_its_own_length_and_no_less(raw in valid_word()) {
+            let len = raw.nfc().count();
+            prop_assert!(Word::parse(&raw, len).is_ok());
+            prop_assert_eq!(
+                Word::parse(&raw, len - 1),
+                Err(WordError::TooLong { max: len - 1, len })
+            );
         }
 
         #[test]

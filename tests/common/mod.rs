@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod html;
 pub mod nginx;
 
 use std::net::SocketAddr;

@@ -34,6 +34,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tower::ServiceExt;
 
+use super::stream_connections;
+
 /// How long in-flight requests get to finish once the server stops.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// The most read from a connection before hyper takes it over.
@@ -139,6 +141,7 @@ pub async fn serve_connections(
             });
         let connection = Connection {
             builders: builders.clone(),
+            router: router.clone(),
             service: TowerToHyperService::new(service),
             watcher: graceful.watcher(),
             header_timeout: settings.header_timeout,
@@ -256,6 +259,8 @@ const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// One accepted connection, about to be served.
 struct Connection<S> {
     builders: Arc<Builders>,
+    /// For a connection that opens an event stream (see [`stream_connections`]).
+    router: Router,
     service: S,
     watcher: hyper_util::server::graceful::Watcher,
     header_timeout: Duration,
@@ -303,6 +308,14 @@ where
             }
         };
         first.truncate(read);
+        if let Some(request) = stream_connections::event_stream_request(&first) {
+            drop(first);
+            let stream = Stalls::new(stream, self.write_timeout, IDLE_TIMEOUT);
+            // Held while the stream is open: a shutdown waits for it (the stream ends at once).
+            let _watcher = self.watcher;
+            stream_connections::serve_event_stream(stream, self.router, request, self.peer).await;
+            return;
+        }
         // A connection that cannot be HTTP/2 goes straight to HTTP/1.1. Telling the two apart
         // again in hyper (it reads the first 24 bytes, then hands them back) would make its read
         // buffer 16 KiB instead of 8 for as long as the connection lives: a third of what an
@@ -325,7 +338,11 @@ where
             Box::pin(self.watcher.watch(connection.into_owned())).await
         } else {
             let connection = self.builders.http1.serve_connection(io, self.service);
-            self.watcher.watch(connection).await.map_err(Into::into)
+            // Boxed too: inline, hyper's connection would size the task of every event stream
+            // served without it.
+            Box::pin(self.watcher.watch(connection))
+                .await
+                .map_err(Into::into)
         };
         if let Err(error) = ended {
             // Clients going away mid-request, header timeouts: routine, so only at debug.

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, header};
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::abuse::ClientAddress;
-use super::extract::{Caller, QueryParams, room_slug};
+use super::extract::{Caller, QueryParams, RoomPath};
 use crate::error::AppError;
 use crate::i18n::Message;
 use crate::server::live::stream::{Snapshot, StreamStart, event_stream, until_ok};
@@ -53,13 +53,12 @@ fn last_event_id(headers: &HeaderMap, query: &EventsQuery) -> Result<Option<i64>
 
 pub async fn events(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    RoomPath { slug }: RoomPath,
     Caller(session): Caller,
     QueryParams(query): QueryParams<EventsQuery>,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
     let last_event_id = last_event_id(&headers, &query)?;
     // A busy pool or a locked database is waited out (the client sees its stream open late),
     // never a 500: only a room that is not there ends the request.

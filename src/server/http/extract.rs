@@ -37,10 +37,7 @@ where
                         Message::new("problem-body-fields").arg("reason", error),
                     )
                 }),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(
-                415,
-                "unsupported-media-type",
-                "unsupported-media-type",
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::unsupported_media_type(
                 Message::new("problem-unsupported-media-type"),
             )),
             Err(JsonRejection::JsonSyntaxError(error)) => Err(AppError::bad_request(
@@ -51,14 +48,9 @@ where
                 "malformed-body",
                 Message::new("problem-body-fields").arg("reason", error.body_text()),
             )),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(AppError::new(
-                    413,
-                    "body-too-large",
-                    "content-too-large",
-                    Message::new("problem-body-too-large"),
-                ))
-            }
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                AppError::content_too_large(Message::new("problem-body-too-large")),
+            ),
             Err(rejection) => Err(AppError::bad_request(
                 "malformed-body",
                 Message::new("problem-malformed-body").arg("reason", rejection.body_text()),
@@ -121,4 +113,104 @@ pub fn room_slug(raw: &str) -> Result<RoomSlug, AppError> {
             Message::new("problem-room-not-found").arg("room", raw),
         )
     })
+}
+
+/// The room a request is about: `{slug}` in its path, parsed (a malformed code names no room:
+/// 404). Documented as the operation's `slug` parameter.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RoomPath {
+    /// `^[a-z0-9][a-z0-9-]{0,31}$`, e.g. `main`.
+    #[param(value_type = String, pattern = "^[a-z0-9][a-z0-9-]{0,31}$")]
+    pub slug: RoomSlug,
+}
+
+/// A word of a room: `{slug}` and `{id}` in the path (an id that is not a number names no word:
+/// 404). Documented as the operation's `slug` and `id` parameters.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct WordPath {
+    /// `^[a-z0-9][a-z0-9-]{0,31}$`, e.g. `main`.
+    #[param(value_type = String, pattern = "^[a-z0-9][a-z0-9-]{0,31}$")]
+    pub slug: RoomSlug,
+    pub id: i64,
+}
+
+/// The value of each path parameter of `names`, in that order (the router put them there: one
+/// missing is our bug).
+async fn path_params<S: Send + Sync, const N: usize>(
+    parts: &mut Parts,
+    state: &S,
+    names: [&str; N],
+) -> Result<[String; N], AppError> {
+    let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|rejection| {
+            tracing::error!(%rejection, "no path parameters");
+            AppError::internal()
+        })?;
+    let mut values: [String; N] = std::array::from_fn(|_| String::new());
+    for (value, name) in values.iter_mut().zip(names) {
+        *value = params
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, found)| found.to_owned())
+            .ok_or_else(|| {
+                tracing::error!(name, "no such path parameter");
+                AppError::internal()
+            })?;
+    }
+    Ok(values)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RoomPath {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<RoomPath, AppError> {
+        let [slug] = path_params(parts, state, ["slug"]).await?;
+        Ok(RoomPath {
+            slug: room_slug(&slug)?,
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for WordPath {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<WordPath, AppError> {
+        let [slug, id] = path_params(parts, state, ["slug", "id"]).await?;
+        let slug = room_slug(&slug)?;
+        let id = id.parse().map_err(|_| {
+            AppError::not_found(
+                "word-not-found",
+                Message::new("problem-word-not-found").arg("id", &id),
+            )
+        })?;
+        Ok(WordPath { slug, id })
+    }
+}
+
+/// `If-Match`, as the room versions it names: `None` when absent or `*` (no condition), else
+/// the versions of its strong tags (none that are ours: the change fails with 412).
+/// Documented as the operation's `If-Match` header.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatch {
+    /// `*` or the room's `ETag`s: the change is made only if the room is still at one of those
+    /// versions, else 412 (also for a value that names no version of ours).
+    #[param(rename = "If-Match", value_type = String, required = false)]
+    pub versions: Option<Vec<i64>>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<IfMatch, std::convert::Infallible> {
+        Ok(IfMatch {
+            versions: super::conditional::if_match_versions(&parts.headers),
+        })
+    }
 }

@@ -152,12 +152,9 @@ async fn run_once(
             .into_response());
         }
         KeyUse::InFlight => {
-            let mut response = AppError::new(
-                409,
-                "idempotency-key-in-flight",
-                "conflict",
-                Message::new("problem-idempotency-key-in-flight"),
-            )
+            let mut response = AppError::idempotency_key_in_flight(Message::new(
+                "problem-idempotency-key-in-flight",
+            ))
             .into_response();
             response
                 .headers_mut()

@@ -4,17 +4,17 @@
 use std::time::SystemTime;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::conditional::{
-    content_etag, if_match_versions, last_modified, none_match_hits, not_modified_since, room_etag,
+    content_etag, last_modified, none_match_hits, not_modified_since, room_etag,
 };
-use super::extract::{Caller, JsonBody, QueryParams, room_slug};
-use super::openapi::{Health, IdempotencyKey, IfMatch, Problem, Slug, StoryJson, WordId, WordList};
+use super::extract::{Caller, IfMatch, JsonBody, QueryParams, RoomPath, WordPath};
+use super::openapi::{Health, IdempotencyKey, Problem, StoryJson, WordList};
 use crate::domain::{DisplayName, RoomSettings, RoomTitle};
 use crate::error::AppError;
 use crate::i18n::Message;
@@ -61,7 +61,7 @@ const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// `GET /api/rooms/{slug}`: the room state, with a strong `ETag`; 304 when `If-None-Match` hits.
-#[utoipa::path(get, path = "/api/rooms/{slug}", tag = "rooms", params(Slug),
+#[utoipa::path(get, path = "/api/rooms/{slug}", tag = "rooms", params(RoomPath),
     responses(
         (status = 200, description = "The room state", body = RoomState, headers(
             ("ETag" = String, description = "Strong tag: the room version, then a digest of this body"),
@@ -73,11 +73,10 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
     ))]
 pub async fn get_room(
     State(rooms): State<Rooms>,
-    Path(slug): Path<String>,
+    RoomPath { slug }: RoomPath,
     Caller(session): Caller,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
     // Encoded once per version of the room, not per request.
     let (version, json) = rooms.room_json(&slug, &session.user).await?;
     let etag = room_etag(version, &json);
@@ -118,7 +117,7 @@ pub async fn create_room(
         .as_deref()
         .map(RoomTitle::parse)
         .transpose()
-        .map_err(invalid_title)?;
+        .map_err(|error| AppError::invalid_title(&error))?;
     let state = rooms
         .create_room_with_code(title.as_ref(), &session.user, &settings)
         .await?;
@@ -131,7 +130,7 @@ pub async fn create_room(
 }
 
 /// `POST /api/rooms/{slug}/words`: adds a word; 201 with its `Location`.
-#[utoipa::path(post, path = "/api/rooms/{slug}/words", tag = "words", params(Slug, IfMatch, IdempotencyKey),
+#[utoipa::path(post, path = "/api/rooms/{slug}/words", tag = "words", params(RoomPath, IfMatch, IdempotencyKey),
     request_body = AddWordBody,
     responses(
         (status = 201, description = "Added", body = WordView, headers(("Location" = String))),
@@ -150,13 +149,11 @@ pub async fn create_room(
     ))]
 pub async fn add_word(
     State(rooms): State<Rooms>,
-    Path(slug): Path<String>,
+    RoomPath { slug }: RoomPath,
     Caller(session): Caller,
-    headers: HeaderMap,
+    IfMatch { versions: expected }: IfMatch,
     JsonBody(body): JsonBody<AddWordBody>,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
-    let expected = if_match_versions(&headers);
     let word = rooms
         .add_word(&slug, &session.user, &body.text, expected.as_deref())
         .await?;
@@ -169,7 +166,7 @@ pub async fn add_word(
 }
 
 /// `GET /api/rooms/{slug}/words?after=V&limit=N`.
-#[utoipa::path(get, path = "/api/rooms/{slug}/words", tag = "words", params(Slug, WordsQuery),
+#[utoipa::path(get, path = "/api/rooms/{slug}/words", tag = "words", params(RoomPath, WordsQuery),
     responses(
         (status = 200, description = "Words in version order", body = WordList),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
@@ -178,10 +175,9 @@ pub async fn add_word(
     ))]
 pub async fn list_words(
     State(rooms): State<Rooms>,
-    Path(slug): Path<String>,
+    RoomPath { slug }: RoomPath,
     QueryParams(query): QueryParams<WordsQuery>,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
     let after = query.after.unwrap_or(0);
     let limit = query.limit.unwrap_or(MAX_WORDS_PAGE);
     if after < 0 || !(1..=MAX_WORDS_PAGE).contains(&limit) {
@@ -195,7 +191,7 @@ pub async fn list_words(
 }
 
 /// `GET /api/rooms/{slug}/words/{id}`.
-#[utoipa::path(get, path = "/api/rooms/{slug}/words/{id}", tag = "words", params(Slug, WordId),
+#[utoipa::path(get, path = "/api/rooms/{slug}/words/{id}", tag = "words", params(WordPath),
     responses(
         (status = 200, description = "The word", body = WordView),
         (status = 404, description = "No such room or word", body = Problem, content_type = "application/problem+json"),
@@ -203,10 +199,8 @@ pub async fn list_words(
     ))]
 pub async fn get_word(
     State(rooms): State<Rooms>,
-    Path((slug, id)): Path<(String, String)>,
+    WordPath { slug, id }: WordPath,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
-    let id: i64 = id.parse().map_err(|_| word_not_found(&id))?;
     Ok(Json(rooms.word(&slug, id).await?).into_response())
 }
 
@@ -298,27 +292,7 @@ pub struct StoryQuery {
 }
 
 fn parse_title(raw: &str) -> Result<RoomTitle, AppError> {
-    RoomTitle::parse(raw).map_err(invalid_title)
-}
-
-fn invalid_title(error: crate::domain::NameError) -> AppError {
-    AppError::new(
-        422,
-        "invalid-title",
-        "invalid-title",
-        Message::of_error("problem-name", &error),
-    )
-}
-
-fn word_not_found(raw: &str) -> AppError {
-    AppError::not_found(
-        "word-not-found",
-        Message::new("problem-word-not-found").arg("id", raw),
-    )
-}
-
-fn word_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse().map_err(|_| word_not_found(raw))
+    RoomTitle::parse(raw).map_err(|error| AppError::invalid_title(&error))
 }
 
 /// A room state response with its validators.
@@ -339,7 +313,7 @@ fn room_response(status: StatusCode, state: RoomState) -> Result<Response, AppEr
 }
 
 /// `PUT /api/rooms/{slug}`: creates the room (201) or, for its host, replaces it (200).
-#[utoipa::path(put, path = "/api/rooms/{slug}", tag = "rooms", params(Slug, IfMatch), request_body = PutRoomBody,
+#[utoipa::path(put, path = "/api/rooms/{slug}", tag = "rooms", params(RoomPath, IfMatch), request_body = PutRoomBody,
     responses(
         (status = 200, description = "Replaced (host only)", body = RoomState, headers(("ETag" = String))),
         (status = 201, description = "Created; the caller is its host", body = RoomState, headers(("Location" = String), ("ETag" = String))),
@@ -352,15 +326,15 @@ fn room_response(status: StatusCode, state: RoomState) -> Result<Response, AppEr
     ))]
 pub async fn put_room(
     State(rooms): State<Rooms>,
-    Path(slug): Path<String>,
+    RoomPath { slug }: RoomPath,
     Caller(session): Caller,
-    headers: HeaderMap,
+    IfMatch {
+        versions: precondition,
+    }: IfMatch,
     JsonBody(body): JsonBody<PutRoomBody>,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
     let title = parse_title(&body.title)?;
     let settings = body.settings.unwrap_or_default();
-    let precondition = if_match_versions(&headers);
     let (put, state) = rooms
         .put_room(
             &slug,
@@ -383,7 +357,7 @@ pub async fn put_room(
 }
 
 /// `PATCH /api/rooms/{slug}`: the host changes some of the title and settings.
-#[utoipa::path(patch, path = "/api/rooms/{slug}", tag = "rooms", params(Slug, IfMatch), request_body = PatchRoomBody,
+#[utoipa::path(patch, path = "/api/rooms/{slug}", tag = "rooms", params(RoomPath, IfMatch), request_body = PatchRoomBody,
     responses(
         (status = 200, description = "Changed", body = RoomState, headers(("ETag" = String))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
@@ -395,14 +369,14 @@ pub async fn put_room(
     ))]
 pub async fn patch_room(
     State(rooms): State<Rooms>,
-    Path(slug): Path<String>,
+    RoomPath { slug }: RoomPath,
     Caller(session): Caller,
-    headers: HeaderMap,
+    IfMatch {
+        versions: precondition,
+    }: IfMatch,
     JsonBody(body): JsonBody<PatchRoomBody>,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
     let title = body.title.as_deref().map(parse_title).transpose()?;
-    let precondition = if_match_versions(&headers);
     let state = rooms
         .patch_room(
             &slug,
@@ -416,7 +390,7 @@ pub async fn patch_room(
 }
 
 /// `DELETE /api/rooms/{slug}`: the host deletes the room and its story.
-#[utoipa::path(delete, path = "/api/rooms/{slug}", tag = "rooms", params(Slug, IfMatch),
+#[utoipa::path(delete, path = "/api/rooms/{slug}", tag = "rooms", params(RoomPath, IfMatch),
     responses(
         (status = 204, description = "Deleted with its story"),
         (status = 403, description = "Not the host, or room `main`", body = Problem, content_type = "application/problem+json"),
@@ -426,12 +400,12 @@ pub async fn patch_room(
     ))]
 pub async fn delete_room(
     State(rooms): State<Rooms>,
-    Path(slug): Path<String>,
+    RoomPath { slug }: RoomPath,
     Caller(session): Caller,
-    headers: HeaderMap,
+    IfMatch {
+        versions: precondition,
+    }: IfMatch,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
-    let precondition = if_match_versions(&headers);
     rooms
         .delete_room(&slug, &session.user, precondition.as_deref())
         .await?;
@@ -439,7 +413,7 @@ pub async fn delete_room(
 }
 
 /// `PATCH /api/rooms/{slug}/words/{id}`: fixes a word.
-#[utoipa::path(patch, path = "/api/rooms/{slug}/words/{id}", tag = "words", params(Slug, WordId, IfMatch),
+#[utoipa::path(patch, path = "/api/rooms/{slug}/words/{id}", tag = "words", params(WordPath, IfMatch),
     request_body = EditWordBody,
     responses(
         (status = 200, description = "Fixed", body = WordView),
@@ -452,14 +426,13 @@ pub async fn delete_room(
     ))]
 pub async fn edit_word(
     State(rooms): State<Rooms>,
-    Path((slug, id)): Path<(String, String)>,
+    WordPath { slug, id }: WordPath,
     Caller(session): Caller,
-    headers: HeaderMap,
+    IfMatch {
+        versions: precondition,
+    }: IfMatch,
     JsonBody(body): JsonBody<EditWordBody>,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
-    let id = word_id(&id)?;
-    let precondition = if_match_versions(&headers);
     let word = rooms
         .edit_word(
             &slug,
@@ -473,7 +446,7 @@ pub async fn edit_word(
 }
 
 /// `DELETE /api/rooms/{slug}/words/{id}`: removes a word.
-#[utoipa::path(delete, path = "/api/rooms/{slug}/words/{id}", tag = "words", params(Slug, WordId, IfMatch),
+#[utoipa::path(delete, path = "/api/rooms/{slug}/words/{id}", tag = "words", params(WordPath, IfMatch),
     responses(
         (status = 204, description = "Removed"),
         (status = 403, description = "Not its author while it is the last word, nor the host", body = Problem, content_type = "application/problem+json"),
@@ -483,13 +456,12 @@ pub async fn edit_word(
     ))]
 pub async fn delete_word(
     State(rooms): State<Rooms>,
-    Path((slug, id)): Path<(String, String)>,
+    WordPath { slug, id }: WordPath,
     Caller(session): Caller,
-    headers: HeaderMap,
+    IfMatch {
+        versions: precondition,
+    }: IfMatch,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
-    let id = word_id(&id)?;
-    let precondition = if_match_versions(&headers);
     rooms
         .delete_word(&slug, id, &session.user, precondition.as_deref())
         .await?;
@@ -497,7 +469,7 @@ pub async fn delete_word(
 }
 
 /// `POST /api/rooms/{slug}/sentence/end`: the host ends the sentence.
-#[utoipa::path(post, path = "/api/rooms/{slug}/sentence/end", tag = "rooms", params(Slug, IfMatch, IdempotencyKey),
+#[utoipa::path(post, path = "/api/rooms/{slug}/sentence/end", tag = "rooms", params(RoomPath, IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "The finished sentence", body = StorySentence),
         (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
@@ -508,12 +480,12 @@ pub async fn delete_word(
     ))]
 pub async fn end_sentence(
     State(rooms): State<Rooms>,
-    Path(slug): Path<String>,
+    RoomPath { slug }: RoomPath,
     Caller(session): Caller,
-    headers: HeaderMap,
+    IfMatch {
+        versions: precondition,
+    }: IfMatch,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
-    let precondition = if_match_versions(&headers);
     let finished = rooms
         .end_sentence(&slug, &session.user, precondition.as_deref())
         .await?;
@@ -522,7 +494,7 @@ pub async fn end_sentence(
 
 /// `POST /api/rooms/{slug}/round/start`: the host starts a `turns` round with the players present
 /// (everyone with the room open, and the host), in a random order.
-#[utoipa::path(post, path = "/api/rooms/{slug}/round/start", tag = "rooms", params(Slug, IfMatch, IdempotencyKey),
+#[utoipa::path(post, path = "/api/rooms/{slug}/round/start", tag = "rooms", params(RoomPath, IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "The room, its `turn` naming the first player", body = RoomState, headers(("ETag" = String))),
         (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
@@ -534,12 +506,12 @@ pub async fn end_sentence(
     ))]
 pub async fn start_round(
     State(rooms): State<Rooms>,
-    Path(slug): Path<String>,
+    RoomPath { slug }: RoomPath,
     Caller(session): Caller,
-    headers: HeaderMap,
+    IfMatch {
+        versions: precondition,
+    }: IfMatch,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
-    let precondition = if_match_versions(&headers);
     let state = rooms
         .start_round(&slug, &session.user, precondition.as_deref())
         .await?;
@@ -550,7 +522,7 @@ pub async fn start_round(
 /// (`?format=` wins over `Accept`; 406 when nothing acceptable). Finished sentences only change
 /// when the host fixes or removes a word in them, so the story is cacheable for a short while and
 /// revalidated with its `ETag` and `Last-Modified`.
-#[utoipa::path(get, path = "/api/rooms/{slug}/story", tag = "rooms", params(Slug, StoryQuery),
+#[utoipa::path(get, path = "/api/rooms/{slug}/story", tag = "rooms", params(RoomPath, StoryQuery),
     responses(
         (status = 200, description = "The finished sentences", headers(
             ("ETag" = String), ("Last-Modified" = String), ("Cache-Control" = String)),
@@ -567,11 +539,10 @@ pub async fn start_round(
     ))]
 pub async fn story(
     State(rooms): State<Rooms>,
-    Path(slug): Path<String>,
+    RoomPath { slug }: RoomPath,
     QueryParams(query): QueryParams<StoryQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let slug = room_slug(&slug)?;
     let format = match query.format.as_deref() {
         Some(name) => StoryFormat::from_name(name).ok_or_else(|| {
             AppError::bad_request(
@@ -584,14 +555,7 @@ pub async fn story(
                 .get(header::ACCEPT)
                 .and_then(|value| value.to_str().ok()),
         )
-        .ok_or_else(|| {
-            AppError::new(
-                406,
-                "not-acceptable",
-                "not-acceptable",
-                Message::new("problem-not-acceptable"),
-            )
-        })?,
+        .ok_or_else(|| AppError::not_acceptable(Message::new("problem-not-acceptable")))?,
     };
     let story = rooms.story_document(&slug).await?;
     let body = export::render(format, slug.as_str(), &story.title, &story.sentences);

@@ -27,8 +27,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/rooms/{slug}/events", "GET, HEAD"),
     ("/api/me", "GET, HEAD, PATCH"),
     ("/api/openapi.json", "GET, HEAD"),
-    ("/api/fn/{*name}", "GET, HEAD, POST"),
 ];
+
+/// What a server function allows: each takes its arguments as a form.
+const SERVER_FUNCTION: &str = "POST";
 
 /// What a page, a file or any other path allows.
 const DOCUMENT: &str = "GET, HEAD";
@@ -45,6 +47,9 @@ impl AllowTable {
         for (path, methods) in ROUTES {
             // The table is static and its patterns distinct: inserting cannot fail.
             let _ = router.insert(*path, *methods);
+        }
+        for (path, _method) in leptos::server_fn::axum::server_fn_paths() {
+            let _ = router.insert(path, SERVER_FUNCTION);
         }
         AllowTable { router }
     }
@@ -92,10 +97,7 @@ pub async fn method_semantics(
         .into_response(),
         (&Method::TRACE | &Method::CONNECT, allow) => {
             // Refused without reading or repeating anything of the request.
-            let problem = AppError::new(
-                405,
-                "method-not-allowed",
-                "method-not-allowed",
+            let problem = AppError::method_not_allowed(
                 Message::new("problem-method-never").arg("method", &method),
             );
             with_allow(
@@ -133,8 +135,9 @@ mod tests {
         );
         assert_eq!(
             table.allow("/api/fn/add_word").as_deref(),
-            Some("GET, HEAD, POST, OPTIONS")
+            Some("POST, OPTIONS")
         );
+        assert_eq!(table.allow("/api/fn/no_such_function"), None);
         assert_eq!(
             table.allow("/r/main").as_deref(),
             Some("GET, HEAD, OPTIONS")

@@ -24,4 +24,6 @@ pub mod render_watchdog;
 pub mod router;
 pub mod security;
 pub mod server_fns;
+pub mod service_errors;
+pub mod stream_connections;
 pub mod validators;

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::extract::RoomPath;
 use super::json_api;
 use crate::domain::{Mode, RoomSettings};
 use crate::model::{
@@ -47,33 +48,6 @@ pub struct StoryJson {
     pub sentences: Vec<StorySentence>,
 }
 
-/// The room's code.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct Slug {
-    /// `^[a-z0-9][a-z0-9-]{0,31}$`, e.g. `main`.
-    #[param(pattern = "^[a-z0-9][a-z0-9-]{0,31}$")]
-    pub slug: String,
-}
-
-/// A word's id.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct WordId {
-    pub id: i64,
-}
-
-/// A condition on the room's version.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct IfMatch {
-    /// `*` or the room's `ETag`s: the change is made only if the room is still at one of those
-    /// versions, else 412 (also for a value that names no version of ours).
-    #[serde(rename = "If-Match")]
-    #[param(value_type = String, required = false)]
-    pub if_match: Option<String>,
-}
-
 /// A safe retry.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Header)]
@@ -98,7 +72,7 @@ pub struct LastEventId {
 
 /// `GET /api/rooms/{slug}/events` (described here: its body is a stream, not a JSON value).
 #[utoipa::path(get, path = "/api/rooms/{slug}/events", tag = "live",
-    params(Slug, LastEventId, ("last_event_id" = Option<i64>, Query, description = "Same as Last-Event-ID; the header wins")),
+    params(RoomPath, LastEventId, ("last_event_id" = Option<i64>, Query, description = "Same as Last-Event-ID; the header wins")),
     responses(
         (status = 200, description = "Server-Sent Events: `retry:`, then a `snapshot` (or the changes after Last-Event-ID), then `word`, `edit`, `delete`, `sentence`, `room`, `turn` events with the room version as id, `presence` events, and `: ping` comments",
             content_type = "text/event-stream", body = String,

@@ -97,13 +97,8 @@ pub async fn refuse_cross_site(
         let same = request_authority(request.headers(), request.uri())
             .is_some_and(|authority| same_site(origin, scheme, authority));
         if !same && !state.cors.allows(origin) {
-            return AppError::new(
-                403,
-                "cross-site",
-                "cross-site-request-refused",
-                Message::new("problem-cross-site").arg("origin", origin),
-            )
-            .into_response();
+            return AppError::cross_site(Message::new("problem-cross-site").arg("origin", origin))
+                .into_response();
         }
     }
     next.run(request).await

@@ -45,12 +45,7 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::By
         if too_large {
             problem_for_status(StatusCode::PAYLOAD_TOO_LARGE, "")
         } else {
-            AppError::new(
-                400,
-                "body-unreadable",
-                "bad-request",
-                Message::new("problem-bad-request"),
-            )
+            AppError::bad_request("body-unreadable", Message::new("problem-bad-request"))
         }
     })
 }
@@ -62,21 +57,14 @@ fn problem_for_status(status: StatusCode, path: &str) -> AppError {
             "not-found",
             Message::new("problem-not-found").arg("path", path),
         ),
-        StatusCode::METHOD_NOT_ALLOWED => AppError::new(
-            405,
-            "method-not-allowed",
-            "method-not-allowed",
+        StatusCode::METHOD_NOT_ALLOWED => AppError::method_not_allowed(
             Message::new("problem-method-not-allowed").arg("path", path),
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
-            413,
-            "body-too-large",
-            "content-too-large",
-            Message::new("problem-body-too-large"),
-        ),
-        status if status.is_client_error() => AppError::new(
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::content_too_large(Message::new("problem-body-too-large"))
+        }
+        status if status.is_client_error() => AppError::client_error(
             status.as_u16(),
-            "bad-request",
             status.canonical_reason().unwrap_or("Bad request"),
             Message::new("problem-bad-request"),
         ),
@@ -97,7 +85,11 @@ pub async fn problem_responses(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return response;
     }
-    if !path.starts_with("/api/") || path.starts_with("/api/fn/") {
+    // A server function's own error is JSON its client reads; only the router's bare answers
+    // (405, 404) are made problems there.
+    let server_function_error =
+        path.starts_with("/api/fn/") && response.headers().contains_key(header::CONTENT_TYPE);
+    if !path.starts_with("/api/") || server_function_error {
         return response;
     }
     let (mut parts, _) = response.into_parts();

@@ -32,10 +32,10 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 pub fn router(state: AppState) -> Router {
     // Server functions are served by our own handler (`server_fns::handle`), which gives errors
     // their status and answers plain form posts with a 303; keep Leptos from mounting its own.
-    let server_fn_paths = leptos::server_fn::axum::server_fn_paths()
+    let server_fn_paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _method)| path.to_owned())
         .collect();
-    let routes = generate_route_list_with_exclusions(App, Some(server_fn_paths));
+    let routes = generate_route_list_with_exclusions(App, Some(server_fn_paths.clone()));
     let context = app_context(&state);
     let page_state = state.clone();
 
@@ -66,11 +66,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rooms/{slug}/story", get(json_api::story))
         .route("/api/rooms/{slug}/events", get(events::events))
         .route("/api/me", get(json_api::get_me).patch(json_api::patch_me))
-        .route("/api/openapi.json", get(openapi::openapi_json))
-        .route(
-            "/api/fn/{*name}",
-            get(server_fns::handle).post(server_fns::handle),
-        )
+        .route("/api/openapi.json", get(openapi::openapi_json));
+    // Each server function at its own path, `POST` only (every one takes its arguments as a
+    // form): another method is a 405 with `Allow`, an unknown name a 404 like any other.
+    let api = server_fn_paths
+        .iter()
+        .fold(api, |api, path| api.route(path, post(server_fns::handle)))
         .route("/api/{*rest}", axum::routing::any(api_not_found));
 
     Router::new()

@@ -18,8 +18,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::domain::{DisplayName, NameError, RoomSlug, SettingsError, WordError};
-use crate::error::AppError;
-use crate::i18n::Message;
 use crate::model::{Me, RoomPage, RoomState, SentenceView, StoryPage, StorySentence, WordView};
 use crate::server::limits::{KeyedLimiter, RateLimit};
 use crate::server::live::bus::BusStats;
@@ -45,9 +43,8 @@ pub enum ServiceError {
     Stale { current: i64 },
     #[error("only the host of room `{0}` may do this")]
     NotHost(String),
-    /// Why, as a message key of `locales/*.ftl`.
     #[error("not allowed: {0}")]
-    NotAllowed(&'static str),
+    NotAllowed(Refusal),
     #[error("room `main` always exists: it cannot be deleted")]
     MainIsPermanent,
     #[error("the sentence has no words yet: there is nothing to end")]
@@ -74,100 +71,22 @@ pub enum ServiceError {
     Storage(#[from] StoreError),
 }
 
+/// Why a player may not change a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("only its author may fix a word")]
+    FixNotAuthor,
+    #[error("a word can be fixed only shortly after it was added")]
+    FixTooLate,
+    #[error("only its author may remove a word")]
+    RemoveNotAuthor,
+    #[error("only the last word of the open sentence can be removed")]
+    RemoveNotLast,
+}
+
 impl From<sqlx::Error> for ServiceError {
     fn from(error: sqlx::Error) -> ServiceError {
         ServiceError::Storage(StoreError::Database(error))
-    }
-}
-
-impl From<ServiceError> for AppError {
-    fn from(error: ServiceError) -> AppError {
-        let message = |key: &str| Message::new(key);
-        match error {
-            ServiceError::RoomNotFound(room) => AppError::not_found(
-                "room-not-found",
-                message("problem-room-not-found").arg("room", room),
-            ),
-            ServiceError::WordNotFound { room, id } => AppError::not_found(
-                "word-not-found",
-                message("problem-word-not-found-in-room")
-                    .arg("room", room)
-                    .arg("id", id),
-            ),
-            ServiceError::RoomExists(room) => AppError::new(
-                409,
-                "room-exists",
-                "conflict",
-                message("problem-room-exists").arg("room", room),
-            ),
-            ServiceError::Locked(room) => AppError::new(
-                423,
-                "room-locked",
-                "locked",
-                message("problem-room-locked").arg("room", room),
-            ),
-            ServiceError::Stale { current } => AppError::new(
-                412,
-                "precondition-failed",
-                "precondition-failed",
-                message("problem-stale").arg("current", current),
-            ),
-            ServiceError::NotHost(room) => AppError::new(
-                403,
-                "not-host",
-                "forbidden",
-                message("problem-not-host").arg("room", room),
-            ),
-            // Its text is a message key (see `words.rs`).
-            ServiceError::NotAllowed(key) => {
-                AppError::new(403, "not-allowed", "forbidden", message(key))
-            }
-            ServiceError::MainIsPermanent => AppError::new(
-                403,
-                "room-permanent",
-                "forbidden",
-                message("problem-room-permanent"),
-            ),
-            ServiceError::EmptySentence => AppError::new(
-                409,
-                "sentence-empty",
-                "conflict",
-                message("problem-sentence-empty"),
-            ),
-            ServiceError::EditChangesSentenceEnd => AppError::unprocessable(
-                "edit-changes-sentence-end",
-                message("problem-edit-changes-sentence-end"),
-            ),
-            ServiceError::Settings(error) => error.into(),
-            ServiceError::Title(error) => AppError::new(
-                422,
-                "invalid-title",
-                "invalid-title",
-                Message::of_error("problem-name", &error),
-            ),
-            ServiceError::Word(error) => error.into(),
-            ServiceError::Turn(error) => error.into(),
-            ServiceError::NotTurnsMode(room) => AppError::new(
-                409,
-                "not-turns-mode",
-                "conflict",
-                message("problem-not-turns-mode").arg("room", room),
-            ),
-            ServiceError::TurnNotDue => AppError::new(
-                409,
-                "turn-not-due",
-                "conflict",
-                message("problem-turn-not-due"),
-            ),
-            ServiceError::RateLimited(wait) => AppError::rate_limited(
-                message("problem-rate-limited-words").arg("seconds", wait.as_secs().max(1)),
-                wait,
-            ),
-            ServiceError::Storage(error) => {
-                tracing::error!(%error, "storage failure");
-                AppError::internal()
-            }
-        }
     }
 }
 

@@ -5,7 +5,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Logged, Precondition, Rooms, ServiceError, Step, event, is_host, room_change, turns};
+use super::{
+    Logged, Precondition, Refusal, Rooms, ServiceError, Step, event, is_host, room_change, turns,
+};
 use crate::domain::{Mode, RoomSlug, Word, check_turn, display_sentence, sentence_ends_after};
 use crate::model::{DeletedWord, EventKind, RoomState, StorySentence, WordView};
 use crate::server::session::UserId;
@@ -115,10 +117,10 @@ impl Rooms {
             let current = find_word(conn, slug, id).await?;
             if !is_host(step.room, caller) {
                 if current.author.id != caller.as_str() {
-                    return Err(ServiceError::NotAllowed("problem-fix-not-author"));
+                    return Err(ServiceError::NotAllowed(Refusal::FixNotAuthor));
                 }
                 if !within_edit_window(&current.created_at, &step.now) {
-                    return Err(ServiceError::NotAllowed("problem-fix-too-late"));
+                    return Err(ServiceError::NotAllowed(Refusal::FixTooLate));
                 }
             }
             let word = Word::parse(text, step.room.settings.max_word_length as usize)?;
@@ -156,14 +158,14 @@ impl Rooms {
             let current = find_word(conn, slug, id).await?;
             if !is_host(step.room, caller) {
                 if current.author.id != caller.as_str() {
-                    return Err(ServiceError::NotAllowed("problem-remove-not-author"));
+                    return Err(ServiceError::NotAllowed(Refusal::RemoveNotAuthor));
                 }
                 let open = store::current_sentence(conn, slug.as_str()).await?;
                 let last = store::last_word_of_sentence(conn, open.id).await?;
                 if current.sentence_id != open.id
                     || last.is_none_or(|last| last.position != current.position)
                 {
-                    return Err(ServiceError::NotAllowed("problem-remove-not-last"));
+                    return Err(ServiceError::NotAllowed(Refusal::RemoveNotLast));
                 }
             }
             store::delete_word(conn, id, current.sentence_id, current.position).await?;

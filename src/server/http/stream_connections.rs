@@ -1,0 +1,350 @@
+//! HTTP/1.1 connections that open an event stream, served without hyper's connection buffers.
+//!
+//! hyper gives every HTTP/1.1 connection an 8 KiB buffer for reading requests and another for
+//! writing response heads, kept for as long as the connection lives, and its server offers no
+//! way to make them smaller. An open event stream mostly waits: those 16 KiB were most of what
+//! each one cost the server. So a connection whose first bytes are exactly one plain request for
+//! an event stream (`GET /api/rooms/{slug}/events`, HTTP/1.1, no body, nothing after it) is
+//! answered here: the request goes through the same router and layers as any other, its
+//! response head is written once, and its body goes out as chunks written straight from the
+//! room's shared frames until the stream ends; then the connection closes (the response says
+//! so). Anything else, however slightly unusual, is left to hyper.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
+use http_body_util::BodyExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tower::ServiceExt;
+
+/// The most header lines a request served here may have (more go to hyper).
+const MOST_HEADERS: usize = 48;
+
+/// `head` as a request for an event stream this module serves, or `None` for hyper to serve:
+/// only a complete `GET` of `/api/rooms/{slug}/events` over HTTP/1.1 with one `Host`, no body,
+/// no upgrade or `Expect`, and no bytes after its head.
+pub fn event_stream_request(head: &[u8]) -> Option<Request<Body>> {
+    let mut lines = [httparse::EMPTY_HEADER; MOST_HEADERS];
+    let mut parsed = httparse::Request::new(&mut lines);
+    let httparse::Status::Complete(length) = parsed.parse(head).ok()? else {
+        return None;
+    };
+    if length != head.len() || parsed.method? != "GET" || parsed.version? != 1 {
+        return None;
+    }
+    let target = parsed.path?;
+    let path = target.split('?').next().unwrap_or(target);
+    let room = path.strip_prefix("/api/rooms/")?.strip_suffix("/events")?;
+    if room.is_empty() || room.contains('/') {
+        return None;
+    }
+    let mut request = Request::new(Body::empty());
+    *request.method_mut() = Method::GET;
+    *request.version_mut() = Version::HTTP_11;
+    *request.uri_mut() = Uri::try_from(target).ok()?;
+    let headers = request.headers_mut();
+    for line in parsed.headers.iter() {
+        let name = HeaderName::from_bytes(line.name.as_bytes()).ok()?;
+        let unusual = [CONTENT_LENGTH, TRANSFER_ENCODING, http::header::EXPECT].contains(&name)
+            || name == http::header::UPGRADE;
+        if unusual {
+            return None;
+        }
+        headers.append(name, HeaderValue::from_bytes(line.value).ok()?);
+    }
+    if headers.get_all(http::header::HOST).iter().count() != 1 {
+        return None;
+    }
+    Some(request)
+}
+
+/// Answers `request` on `io` through `router`, then closes the connection. Ends early when the
+/// client goes away (its end of the connection closes) or a write fails.
+pub async fn serve_event_stream<I>(
+    mut io: I,
+    router: Router,
+    mut request: Request<Body>,
+    peer: SocketAddr,
+) where
+    I: AsyncRead + AsyncWrite + Unpin,
+{
+    request.extensions_mut().insert(ConnectInfo(peer));
+    // Boxed: the layers' future is large, and is done with once the response is ready; inline,
+    // it would size this connection's task for as long as the stream stays open.
+    let Ok(response) = Box::pin(router.oneshot(request)).await;
+    let (parts, body) = response.into_parts();
+    let bodiless =
+        parts.status == StatusCode::NO_CONTENT || parts.status == StatusCode::NOT_MODIFIED;
+    let length = if bodiless {
+        None
+    } else {
+        http_body::Body::size_hint(&body).exact()
+    };
+    let chunked = !bodiless && length.is_none();
+    let head = response_head(&Response::from_parts(parts, ()), length, chunked);
+    if io.write_all(&head).await.is_err() {
+        return;
+    }
+    drop(head);
+    if !bodiless && write_body(&mut io, body, chunked).await.is_err() {
+        return;
+    }
+    let _ = io.shutdown().await;
+}
+
+/// The status line and header block of `response`, with `Date`, its length or chunked framing,
+/// and `Connection: close`.
+fn response_head(response: &Response<()>, length: Option<u64>, chunked: bool) -> Vec<u8> {
+    let status = response.status();
+    let mut head = Vec::with_capacity(512);
+    head.extend_from_slice(b"HTTP/1.1 ");
+    head.extend_from_slice(status.as_str().as_bytes());
+    head.push(b' ');
+    head.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    head.extend_from_slice(b"\r\n");
+    let framing = [CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION];
+    for (name, value) in response.headers() {
+        if framing.contains(name) {
+            continue;
+        }
+        header_line(&mut head, name.as_str(), value.as_bytes());
+    }
+    if !response.headers().contains_key(DATE) {
+        let now = httpdate::fmt_http_date(std::time::SystemTime::now());
+        header_line(&mut head, "date", now.as_bytes());
+    }
+    if let Some(length) = length {
+        header_line(&mut head, "content-length", length.to_string().as_bytes());
+    }
+    if chunked {
+        header_line(&mut head, "transfer-encoding", b"chunked");
+    }
+    header_line(&mut head, "connection", b"close");
+    head.extend_from_slice(b"\r\n");
+    head
+}
+
+fn header_line(head: &mut Vec<u8>, name: &str, value: &[u8]) {
+    head.extend_from_slice(name.as_bytes());
+    head.extend_from_slice(b": ");
+    head.extend_from_slice(value);
+    head.extend_from_slice(b"\r\n");
+}
+
+/// Writes `body` as it comes, chunked or as is, while watching the connection: a client that
+/// closes its end (or sends anything else: this connection serves one request) ends it.
+async fn write_body<I>(io: &mut I, body: Body, chunked: bool) -> std::io::Result<()>
+where
+    I: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut body = std::pin::pin!(body);
+    let mut probe = [0u8; 16];
+    loop {
+        let frame = tokio::select! {
+            frame = body.frame() => frame,
+            read = io.read(&mut probe) => match read {
+                Ok(0) | Err(_) => return Err(std::io::ErrorKind::ConnectionAborted.into()),
+                // Bytes after a request this connection answers with `close`: not read as one.
+                Ok(_) => continue,
+            },
+        };
+        let data = match frame {
+            None => break,
+            Some(Err(_)) => return Err(std::io::ErrorKind::Other.into()),
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) if !data.is_empty() => data,
+                // Trailers, or an empty frame (which chunked would read as the end).
+                _ => continue,
+            },
+        };
+        if chunked {
+            let mut size = [0u8; 18];
+            let size = chunk_size_line(data.len(), &mut size);
+            write_all_of(io, [size, &data, b"\r\n"]).await?;
+        } else {
+            io.write_all(&data).await?;
+        }
+    }
+    if chunked {
+        io.write_all(b"0\r\n\r\n").await?;
+    }
+    Ok(())
+}
+
+/// A chunk's size line (`1a\r\n`), written into `buffer`.
+fn chunk_size_line(size: usize, buffer: &mut [u8; 18]) -> &[u8] {
+    let digits = (usize::BITS - size.leading_zeros()).div_ceil(4).max(1) as usize;
+    for (place, digit) in buffer[..digits].iter_mut().rev().enumerate() {
+        *digit = b"0123456789abcdef"[(size >> (4 * place)) & 0xf];
+    }
+    buffer[digits..digits + 2].copy_from_slice(b"\r\n");
+    &buffer[..digits + 2]
+}
+
+/// Writes every part, in one system call when the connection takes them all at once.
+async fn write_all_of<I: AsyncWrite + Unpin>(io: &mut I, parts: [&[u8]; 3]) -> std::io::Result<()> {
+    let slices = parts.map(std::io::IoSlice::new);
+    let mut written = io.write_vectored(&slices).await?;
+    if written == 0 {
+        return Err(std::io::ErrorKind::WriteZero.into());
+    }
+    for part in parts {
+        if written >= part.len() {
+            written -= part.len();
+            continue;
+        }
+        io.write_all(&part[written..]).await?;
+        written = 0;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAIN: &str = "GET /api/rooms/main/events?last_event_id=3 HTTP/1.1\r\nHost: x\r\n\
+                         Accept: text/event-stream\r\nLast-Event-ID: 4\r\n\r\n";
+
+    #[test]
+    fn a_plain_request_for_a_stream_is_served_here() {
+        let request = event_stream_request(PLAIN.as_bytes()).expect("served here");
+        assert_eq!(request.uri(), "/api/rooms/main/events?last_event_id=3");
+        assert_eq!(request.headers()["last-event-id"], "4");
+        assert_eq!(request.headers()["accept"], "text/event-stream");
+    }
+
+    #[test]
+    fn anything_unusual_is_left_to_hyper() {
+        let left = [
+            // Not whole, or followed by more.
+            "GET /api/rooms/main/events HTTP/1.1\r\nHost: x\r\n",
+            &format!("{PLAIN}GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            // Another method, path or version.
+            "HEAD /api/rooms/main/events HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /api/rooms/main HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /api/rooms//events HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /api/rooms/a/b/events HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /api/rooms/main/events HTTP/1.0\r\nHost: x\r\n\r\n",
+            // No host, two, a body, an upgrade, an expectation.
+            "GET /api/rooms/main/events HTTP/1.1\r\n\r\n",
+            "GET /api/rooms/main/events HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+            "GET /api/rooms/main/events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+            "GET /api/rooms/main/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "GET /api/rooms/main/events HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n\r\n",
+            "GET /api/rooms/main/events HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",
+            // Not HTTP at all.
+            "\x16\x03\x01\x02\x00",
+        ];
+        for head in left {
+            assert!(event_stream_request(head.as_bytes()).is_none(), "{head:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_is_written_as_chunks_and_ends_with_the_last_one() {
+        let (mut client, server) = tokio::io::duplex(4096);
+        const FRAMES: [&str; 3] = ["retry: 1000\n\n", "", "event: x\ndata: 1\n\n"];
+        let router = Router::new().route(
+            "/api/rooms/{slug}/events",
+            axum::routing::get(|| {
+                let frames = futures::stream::iter(FRAMES).map(|text| {
+                    Ok::<_, std::convert::Infallible>(bytes::Bytes::from_static(text.as_bytes()))
+                });
+                async move {
+                    let mut response = Response::new(Body::from_stream(frames));
+                    response.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/event-stream"),
+                    );
+                    response
+                }
+            }),
+        );
+        let request = event_stream_request(PLAIN.as_bytes()).unwrap();
+        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        serve_event_stream(server, router, request, peer).await;
+        let mut written = String::new();
+        client.read_to_string(&mut written).await.unwrap();
+        let (head, body) = written.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        for line in [
+            "content-type: text/event-stream",
+            "transfer-encoding: chunked",
+            "connection: close",
+        ] {
+            assert!(head.contains(line), "{line} in {head}");
+        }
+        assert!(head.contains("\r\ndate: "), "{head}");
+        assert_eq!(
+            body,
+            "d\r\nretry: 1000\n\n\r\n12\r\nevent: x\ndata: 1\n\n\r\n0\r\n\r\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_response_of_known_length_is_sent_with_it() {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let router = Router::new().fallback(|| async { (StatusCode::NOT_FOUND, "no such room") });
+        let request = event_stream_request(PLAIN.as_bytes()).unwrap();
+        serve_event_stream(server, router, request, "127.0.0.1:9".parse().unwrap()).await;
+        let mut written = String::new();
+        client.read_to_string(&mut written).await.unwrap();
+        assert!(
+            written.starts_with("HTTP/1.1 404 Not Found\r\n"),
+            "{written}"
+        );
+        assert!(written.contains("\r\ncontent-length: 12\r\n"), "{written}");
+        assert!(!written.contains("chunked"), "{written}");
+        assert!(written.ends_with("\r\n\r\nno such room"), "{written}");
+    }
+
+    #[test]
+    fn chunk_sizes_are_hexadecimal() {
+        let mut buffer = [0; 18];
+        for (size, line) in [
+            (0, "0\r\n"),
+            (13, "d\r\n"),
+            (16, "10\r\n"),
+            (0xabc1, "abc1\r\n"),
+        ] {
+            assert_eq!(chunk_size_line(size, &mut buffer), line.as_bytes());
+        }
+        assert_eq!(chunk_size_line(usize::MAX, &mut buffer).len(), 18);
+    }
+
+    #[tokio::test]
+    async fn a_client_that_leaves_ends_its_stream() {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let router = Router::new().route(
+            "/api/rooms/{slug}/events",
+            axum::routing::get(|| async {
+                Body::from_stream(futures::stream::pending::<
+                    Result<bytes::Bytes, std::io::Error>,
+                >())
+            }),
+        );
+        let request = event_stream_request(PLAIN.as_bytes()).unwrap();
+        let serving = tokio::spawn(serve_event_stream(
+            server,
+            router,
+            request,
+            "127.0.0.1:9".parse().unwrap(),
+        ));
+        // The head arrives; then the client closes its end while the stream waits.
+        let mut head = [0; 8];
+        client.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1");
+        drop(client);
+        tokio::time::timeout(std::time::Duration::from_secs(5), serving)
+            .await
+            .expect("ended when the client left")
+            .unwrap();
+    }
+
+    use futures::StreamExt;
+}
