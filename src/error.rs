@@ -9,6 +9,11 @@ use crate::i18n::{Locale, Message};
 /// An error as the client sees it. `code` is stable and machine-readable (the problem `type` is
 /// built from it); `title` and `detail` are for people, in Spanish until [`AppError::localize`]
 /// renders them again, from `text`, in the reader's language.
+///
+/// On the wire it is the body of a server function's error (`application/json`); the API sends
+/// it as problem+json instead (`server::http::problem`).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", schema(as = ServerFunctionError))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{detail}")]
 pub struct AppError {
@@ -21,6 +26,7 @@ pub struct AppError {
     pub retry_after: Option<u64>,
     /// What `title` and `detail` are rendered from (boxed: errors travel in `Result`s).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub text: Box<ErrorText>,
 }
 

@@ -87,6 +87,7 @@ pub struct TurnView {
 
 /// The data of a `turn` event: whose turn it is now (`null`: no round is being played), and the
 /// room version of the change.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TurnEvent {
     pub turn: Option<TurnView>,
@@ -120,6 +121,7 @@ pub struct StorySentence {
 }
 
 /// A finished sentence with the people who wrote it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthoredSentence {
     pub sentence_id: i64,
@@ -129,6 +131,7 @@ pub struct AuthoredSentence {
 }
 
 /// One person's share of a room: how many words of it are theirs.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contributor {
     pub name: String,
@@ -136,6 +139,7 @@ pub struct Contributor {
 }
 
 /// Everything the story page shows.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoryPage {
     pub slug: String,
@@ -151,6 +155,7 @@ pub struct StoryPage {
 pub type SentenceEvent = StorySentence;
 
 /// The data of a `delete` event.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletedWord {
     pub id: i64,
@@ -158,6 +163,7 @@ pub struct DeletedWord {
 }
 
 /// The data of a `presence` event.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {
     pub online: u64,
@@ -172,6 +178,7 @@ pub struct Me {
 }
 
 /// Everything the room page needs to render, fetched in one server function call.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomPage {
     pub state: RoomState,
@@ -186,6 +193,7 @@ pub struct RoomPage {
 }
 
 /// The link that opens a room, and its QR code.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinLink {
     pub url: String,
@@ -208,6 +216,18 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in the order the contract lists them.
+    pub const ALL: [EventKind; 8] = [
+        EventKind::Snapshot,
+        EventKind::Word,
+        EventKind::Edit,
+        EventKind::Delete,
+        EventKind::Sentence,
+        EventKind::Room,
+        EventKind::Turn,
+        EventKind::Presence,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             EventKind::Snapshot => "snapshot",

@@ -172,6 +172,19 @@ pub async fn delete_room(room: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Chooses the language of the caller's pages (and API errors) for the rest of the browser
+/// session: `lang` is `es` or `en`.
+#[server(prefix = "/api/fn", endpoint = "set_language")]
+pub async fn set_language(lang: String) -> Result<(), AppError> {
+    let locale = crate::i18n::Locale::parse(&lang).ok_or_else(|| {
+        AppError::unprocessable(
+            "bad-language",
+            crate::i18n::Message::new("problem-bad-language").arg("lang", &lang),
+        )
+    })?;
+    backend::set_language_cookie(locale)
+}
+
 #[cfg(feature = "ssr")]
 mod backend {
     use axum::Extension;
@@ -202,7 +215,7 @@ mod backend {
     /// The caller's CSRF token for the page's forms.
     pub fn csrf_token(session: &Session) -> Result<String, AppError> {
         let state = use_context::<AppState>().ok_or_else(AppError::internal)?;
-        Ok(crate::server::http::csrf::token(
+        Ok(crate::server::http::guards::csrf::token(
             &state.session.key,
             &session.user,
         ))
@@ -219,7 +232,7 @@ mod backend {
     }
 
     pub fn slug(raw: &str) -> Result<RoomSlug, AppError> {
-        crate::server::http::extract::room_slug(raw)
+        crate::server::http::api::extract::room_slug(raw)
     }
 
     pub fn title(raw: &str) -> Result<crate::domain::RoomTitle, AppError> {
@@ -228,7 +241,7 @@ mod backend {
 
     /// The link to `slug` for others on the network, from the host this page was opened with.
     pub fn join_link(slug: &RoomSlug) -> Result<crate::model::JoinLink, AppError> {
-        use crate::server::http::security::Transport;
+        use crate::server::http::guards::security::Transport;
         let state = use_context::<AppState>().ok_or_else(AppError::internal)?;
         let request = use_context::<http::request::Parts>();
         // `Host` in HTTP/1.1, the URI's authority in HTTP/2.
@@ -253,12 +266,26 @@ mod backend {
         Ok(crate::model::JoinLink { url, qr_svg })
     }
 
+    /// Sends the cookie that keeps `locale` for the pages to come.
+    pub fn set_language_cookie(locale: crate::i18n::Locale) -> Result<(), AppError> {
+        use crate::server::http::guards::security::Transport;
+        use crate::server::http::locale::language_cookie;
+        let state = use_context::<AppState>().ok_or_else(AppError::internal)?;
+        let secure = state.transport == Transport::Https;
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(cookie) = http::HeaderValue::from_str(&language_cookie(locale, secure))
+        {
+            response.append_header(http::header::SET_COOKIE, cookie);
+        }
+        Ok(())
+    }
+
     /// Where a form posted without JavaScript goes next, instead of back to its page.
     pub fn go_to(path: &str) {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
             && let Ok(path) = http::HeaderValue::from_str(path)
         {
-            response.insert_header(crate::server::http::server_fns::NEXT_PAGE, path);
+            response.insert_header(crate::server::http::api::server_fns::NEXT_PAGE, path);
         }
     }
 }

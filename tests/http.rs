@@ -642,7 +642,7 @@ async fn metrics_speak_prometheus() {
 #[tokio::test]
 async fn metrics_answer_other_addresses_only_when_public() {
     use axum::extract::{ConnectInfo, State};
-    use frase::server::http::metrics::metrics;
+    use frase::server::http::api::ops::metrics;
     let from = |address: &str| ConnectInfo(address.parse::<std::net::SocketAddr>().unwrap());
     let private = TestApp::spawn().await;
     let state = private.app_state.clone();

@@ -1,11 +1,10 @@
-//! The language switch at the foot of every page, and the server function it posts to.
+//! The language switch at the foot of every page; it posts to `server_fns::set_language`.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-use crate::error::AppError;
 use crate::i18n::{Locale, t, use_locale};
-use crate::server_fns::form_token;
+use crate::server_fns::{SetLanguage, form_token};
 
 /// "Español | English": a plain form, with or without JavaScript. Its post sets the
 /// `frase_lang` cookie and comes back to the page (a 303), which reloads in that language.
@@ -38,27 +37,4 @@ pub fn LanguageSwitch() -> impl IntoView {
             </form>
         </footer>
     }
-}
-
-/// Chooses the language of the caller's pages (and API errors) for the rest of the browser
-/// session: `lang` is `es` or `en`.
-#[server(prefix = "/api/fn", endpoint = "set_language")]
-pub async fn set_language(lang: String) -> Result<(), AppError> {
-    use crate::server::http::locale::language_cookie;
-    use crate::server::http::security::Transport;
-    use crate::server::state::AppState;
-
-    let locale = Locale::parse(&lang).ok_or_else(|| {
-        AppError::unprocessable(
-            "bad-language",
-            crate::i18n::Message::new("problem-bad-language").arg("lang", &lang),
-        )
-    })?;
-    let secure = use_context::<AppState>().is_some_and(|state| state.transport == Transport::Https);
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(cookie) = http::HeaderValue::from_str(&language_cookie(locale, secure))
-    {
-        response.append_header(http::header::SET_COOKIE, cookie);
-    }
-    Ok(())
 }

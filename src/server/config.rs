@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::server::http::cors::parse_origin;
+use crate::server::http::guards::cors::parse_origin;
 use crate::server::limits::{Rate, RateLimit};
 
 /// frase: a live word-by-word sentence game. Everyone who opens the page adds one word to a

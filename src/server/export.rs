@@ -1,9 +1,18 @@
 //! A room's story as text, Markdown or JSON: what `GET /api/rooms/{slug}/story` negotiates and
 //! what `frase export` prints. Words are data, never markup: Markdown escapes them.
 
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::model::StorySentence;
+
+/// A story as JSON.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoryJson<'a> {
+    pub room: &'a str,
+    pub title: &'a str,
+    pub sentences: &'a [StorySentence],
+}
 
 /// The formats a story comes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +104,11 @@ impl StoryFormat {
 pub fn render(format: StoryFormat, slug: &str, title: &str, story: &[StorySentence]) -> String {
     match format {
         StoryFormat::Json => {
-            let document = json!({ "room": slug, "title": title, "sentences": story });
+            let document = StoryJson {
+                room: slug,
+                title,
+                sentences: story,
+            };
             serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
         }
         StoryFormat::Text => story.iter().map(|s| format!("{}\n", s.text)).collect(),

@@ -13,12 +13,10 @@ use qrcode::{EcLevel, QrCode};
 pub fn join_url(scheme: &str, host: Option<&str>, listening: SocketAddr, slug: &str) -> String {
     // `urls` lists `localhost` first, then the LAN addresses when listening on all of them.
     let lan = || {
-        crate::server::serve::urls(scheme, listening)
-            .into_iter()
-            .find(|url| {
-                let host = url.split("://").nth(1).unwrap_or("").trim_end_matches('/');
-                !is_loopback(host)
-            })
+        urls(scheme, listening).into_iter().find(|url| {
+            let host = url.split("://").nth(1).unwrap_or("").trim_end_matches('/');
+            !is_loopback(host)
+        })
     };
     let base = match host {
         Some(host) if !is_loopback(host) => format!("{scheme}://{host}/"),
@@ -28,6 +26,33 @@ pub fn join_url(scheme: &str, host: Option<&str>, listening: SocketAddr, slug: &
         }),
     };
     format!("{base}r/{slug}")
+}
+
+/// The URLs to open: the local one, and on a wildcard address each LAN address of this machine.
+pub fn urls(scheme: &str, addr: SocketAddr) -> Vec<String> {
+    let port = addr.port();
+    let url = |ip: IpAddr| match ip {
+        IpAddr::V4(ip) => format!("{scheme}://{ip}:{port}/"),
+        IpAddr::V6(ip) => format!("{scheme}://[{ip}]:{port}/"),
+    };
+    if !addr.ip().is_unspecified() {
+        return vec![url(addr.ip())];
+    }
+    let mut urls = vec![format!("{scheme}://localhost:{port}/")];
+    let interfaces = if_addrs::get_if_addrs().unwrap_or_default();
+    for interface in interfaces {
+        let ip = interface.ip();
+        let usable = !ip.is_loopback()
+            && match ip {
+                IpAddr::V4(_) => true,
+                // Link-local IPv6 needs a zone id to be typed in; leave those out.
+                IpAddr::V6(v6) => addr.is_ipv6() && (v6.segments()[0] & 0xffc0) != 0xfe80,
+            };
+        if usable {
+            urls.push(url(ip));
+        }
+    }
+    urls
 }
 
 /// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
@@ -75,6 +100,17 @@ pub fn qr_text(data: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_specific_address_is_its_own_url() {
+        let addr: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        assert_eq!(
+            urls("http", addr),
+            vec!["http://127.0.0.1:3000/".to_owned()]
+        );
+        let any: SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        assert_eq!(urls("https", any)[0], "https://localhost:3000/");
+    }
 
     #[test]
     fn the_join_url_is_the_pages_own_unless_only_this_machine_can_use_it() {

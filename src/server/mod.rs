@@ -12,4 +12,3 @@ pub mod serve;
 pub mod session;
 pub mod state;
 pub mod store;
-pub mod tls;

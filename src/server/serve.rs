@@ -3,7 +3,7 @@
 //! requests finish, close the database).
 
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -13,10 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::server::config::Settings;
 use crate::server::http::assets::AssetManifest;
-use crate::server::http::connections::{ConnectionSettings, serve_connections};
-use crate::server::http::cors::CorsOrigins;
+use crate::server::http::guards::cors::CorsOrigins;
+use crate::server::http::guards::security::Transport;
 use crate::server::http::router::router;
-use crate::server::http::security::Transport;
+use crate::server::http::transport::connections::{ConnectionSettings, serve_connections};
+use crate::server::http::transport::tls::{Tls, TlsError};
+use crate::server::join::urls;
 use crate::server::limits::{KeyedLimiter, StreamCounter};
 use crate::server::live::Hub;
 use crate::server::live::bus::{self, BusStats};
@@ -25,7 +27,6 @@ use crate::server::rooms::Rooms;
 use crate::server::session::{SecretError, SessionConfig, load_or_create_key};
 use crate::server::state::{AppState, Shared};
 use crate::server::store::{Dialect, ServingLock, Store, StoreError};
-use crate::server::tls::{Tls, TlsError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -54,7 +55,7 @@ pub struct Application {
     /// The development certificate, when one was generated.
     generated_certificate: Option<std::path::PathBuf>,
     /// The open-files limit, raised at start (None where it cannot be read).
-    open_files: Option<crate::server::http::open_files::OpenFiles>,
+    open_files: Option<crate::server::http::transport::open_files::OpenFiles>,
     /// This process's claim on its SQLite database, held until it stops serving.
     _serving: Option<ServingLock>,
     /// With PostgreSQL: the database to listen to for every process's changes, and what the
@@ -112,7 +113,7 @@ impl Application {
             );
         }
         let limits = settings.limits;
-        let open_files = crate::server::http::open_files::raise_to_hard_limit();
+        let open_files = crate::server::http::transport::open_files::raise_to_hard_limit();
         // Listening before anyone is served: nothing committed from here on is missed.
         let (hub, bus) = match store.dialect() {
             Dialect::Sqlite => (Arc::new(Hub::new()), None),
@@ -316,33 +317,6 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// The URLs to open: the local one, and on a wildcard address each LAN address of this machine.
-pub fn urls(scheme: &str, addr: SocketAddr) -> Vec<String> {
-    let port = addr.port();
-    let url = |ip: IpAddr| match ip {
-        IpAddr::V4(ip) => format!("{scheme}://{ip}:{port}/"),
-        IpAddr::V6(ip) => format!("{scheme}://[{ip}]:{port}/"),
-    };
-    if !addr.ip().is_unspecified() {
-        return vec![url(addr.ip())];
-    }
-    let mut urls = vec![format!("{scheme}://localhost:{port}/")];
-    let interfaces = if_addrs::get_if_addrs().unwrap_or_default();
-    for interface in interfaces {
-        let ip = interface.ip();
-        let usable = !ip.is_loopback()
-            && match ip {
-                IpAddr::V4(_) => true,
-                // Link-local IPv6 needs a zone id to be typed in; leave those out.
-                IpAddr::V6(v6) => addr.is_ipv6() && (v6.segments()[0] & 0xffc0) != 0xfe80,
-            };
-        if usable {
-            urls.push(url(ip));
-        }
-    }
-    urls
-}
-
 /// Connections the kernel queues for the accept loop. A class, or a projector's reconnecting
 /// viewers, arrive in a burst: with tokio's default (1,024) a burst of thousands overflowed the
 /// queue, and the dropped connection attempts came back only after the client's SYN backoff
@@ -456,16 +430,5 @@ mod tests {
     fn passwords_stay_out_of_the_log() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
-    }
-
-    #[test]
-    fn a_specific_address_is_its_own_url() {
-        let addr: SocketAddr = "127.0.0.1:3000".parse().unwrap();
-        assert_eq!(
-            urls("http", addr),
-            vec!["http://127.0.0.1:3000/".to_owned()]
-        );
-        let any: SocketAddr = "0.0.0.0:3000".parse().unwrap();
-        assert_eq!(urls("https", any)[0], "https://localhost:3000/");
     }
 }

@@ -8,9 +8,9 @@ use leptos::config::LeptosOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::server::http::assets::AssetManifest;
-use crate::server::http::cors::CorsOrigins;
+use crate::server::http::guards::cors::CorsOrigins;
+use crate::server::http::guards::security::Transport;
 use crate::server::http::metrics::HttpMetrics;
-use crate::server::http::security::Transport;
 use crate::server::limits::{KeyedLimiter, StreamCounter};
 use crate::server::rooms::Rooms;
 use crate::server::session::SessionConfig;

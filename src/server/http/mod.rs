@@ -1,29 +1,22 @@
-//! HTTP: the router and the handlers of the JSON API, the event stream, server functions, pages
-//! and static files.
+//! HTTP: the router, the document shell, and what serves and guards each request.
+//!
+//! - `api`: the JSON API, its OpenAPI document, the event stream and server functions;
+//! - `guards`: what refuses a request before it runs (origin, CSRF, CORS, per-address limits,
+//!   method rules) and the security headers on every response;
+//! - `transport`: connections, TLS, compression and the open-files limit;
+//! - here: the router, the pages' shell, assets, caching validators, problems, locale, metrics.
 
-pub mod abuse;
+pub mod api;
 pub mod assets;
-pub mod compression;
 pub mod conditional;
-pub mod connections;
-pub mod cors;
-pub mod csrf;
-pub mod events;
-pub mod extract;
-pub mod idempotency;
-pub mod json_api;
+pub mod guards;
 pub mod locale;
-pub mod methods;
 pub mod metrics;
-pub mod open_files;
-pub mod openapi;
-pub mod origin;
 pub mod panics;
 pub mod problem;
 pub mod render_watchdog;
 pub mod router;
-pub mod security;
-pub mod server_fns;
 pub mod service_errors;
-pub mod stream_connections;
+pub mod shell;
+pub mod transport;
 pub mod validators;

@@ -7,24 +7,47 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::i18n::Message;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Request bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// An error (RFC 9457 problem details), sent as `application/problem+json`: the body of every
+/// error the API answers, built from an [`AppError`] and nowhere else.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URN naming the kind of problem, `urn:frase:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The problem's stable code, e.g. `word-too-long`.
+    pub code: String,
+}
+
+impl Problem {
+    fn of(error: &AppError, status: StatusCode) -> Problem {
+        Problem {
+            kind: error.problem_type(),
+            title: error.title.clone(),
+            status: status.as_u16(),
+            detail: error.detail.clone(),
+            code: error.code.clone(),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = json!({
-            "type": self.problem_type(),
-            "title": self.title,
-            "status": status.as_u16(),
-            "detail": self.detail,
-            "code": self.code,
-        });
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = (status, axum::Json(Problem::of(&self, status))).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(seconds) = self.retry_after {

@@ -13,21 +13,20 @@ use serde::Deserialize;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::extract::QueryParams;
-use super::server_fns::app_context;
-use super::{
-    abuse, assets, compression, csrf, events, idempotency, json_api, locale, methods, metrics,
-    openapi, origin, panics, problem, render_watchdog, security, server_fns, validators,
-};
-use crate::app::{App, shell};
+use super::api::extract::QueryParams;
+use super::api::server_fns::app_context;
+use super::api::{events, idempotency, openapi, ops, rooms, server_fns, story, users, words};
+use super::guards::{abuse, csrf, methods, origin, security};
+use super::problem::BODY_LIMIT;
+use super::shell::shell;
+use super::transport::compression;
+use super::{assets, locale, metrics, panics, problem, render_watchdog, validators};
+use crate::app::App;
 use crate::domain::RoomSlug;
 use crate::error::AppError;
 use crate::i18n::Message;
 use crate::server::session::session_layer;
 use crate::server::state::AppState;
-
-/// Request bodies larger than this are refused with 413.
-pub const BODY_LIMIT: usize = 16 * 1024;
 
 pub fn router(state: AppState) -> Router {
     // Server functions are served by our own handler (`server_fns::handle`), which gives errors
@@ -40,32 +39,29 @@ pub fn router(state: AppState) -> Router {
     let page_state = state.clone();
 
     let api = Router::new()
-        .route("/api/rooms", post(json_api::create_room))
+        .route("/api/rooms", post(rooms::create_room))
         .route(
             "/api/rooms/{slug}",
-            get(json_api::get_room)
-                .put(json_api::put_room)
-                .patch(json_api::patch_room)
-                .delete(json_api::delete_room),
+            get(rooms::get_room)
+                .put(rooms::put_room)
+                .patch(rooms::patch_room)
+                .delete(rooms::delete_room),
         )
         .route(
             "/api/rooms/{slug}/words",
-            get(json_api::list_words).post(json_api::add_word),
+            get(words::list_words).post(words::add_word),
         )
         .route(
             "/api/rooms/{slug}/words/{id}",
-            get(json_api::get_word)
-                .patch(json_api::edit_word)
-                .delete(json_api::delete_word),
+            get(words::get_word)
+                .patch(words::edit_word)
+                .delete(words::delete_word),
         )
-        .route(
-            "/api/rooms/{slug}/sentence/end",
-            post(json_api::end_sentence),
-        )
-        .route("/api/rooms/{slug}/round/start", post(json_api::start_round))
-        .route("/api/rooms/{slug}/story", get(json_api::story))
+        .route("/api/rooms/{slug}/sentence/end", post(rooms::end_sentence))
+        .route("/api/rooms/{slug}/round/start", post(rooms::start_round))
+        .route("/api/rooms/{slug}/story", get(story::story))
         .route("/api/rooms/{slug}/events", get(events::events))
-        .route("/api/me", get(json_api::get_me).patch(json_api::patch_me))
+        .route("/api/me", get(users::get_me).patch(users::patch_me))
         .route("/api/openapi.json", get(openapi::openapi_json));
     // Each server function at its own path, `POST` only (every one takes its arguments as a
     // form): another method is a 405 with `Allow`, an unknown name a 404 like any other.
@@ -76,8 +72,8 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(api)
-        .route("/healthz", get(json_api::healthz))
-        .route("/metrics", get(metrics::metrics))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
         .route("/join", get(join))
         .route("/pkg/{*path}", get(assets::pkg))
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -110,7 +106,7 @@ pub fn router(state: AppState) -> Router {
                     session_layer,
                 ))
                 .layer(middleware::from_fn_with_state(
-                    state.clone(),
+                    state.metrics.clone(),
                     metrics::count_responses,
                 ))
                 // Answers CORS preflights (before the method rules, which would answer any

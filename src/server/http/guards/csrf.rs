@@ -15,10 +15,9 @@ use hmac::{Hmac, Mac};
 use http::Method;
 use sha2::Sha256;
 
-use super::problem::read_body;
-use super::router::BODY_LIMIT;
-use super::server_fns::{back_location, is_form_navigation, with_error};
 use crate::error::AppError;
+use crate::server::http::api::server_fns::{back_location, is_form_navigation, with_error};
+use crate::server::http::problem::{BODY_LIMIT, read_body};
 use crate::server::session::{Session, UserId};
 use crate::server::state::AppState;
 

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http::Method;
 use http::request::Parts;
 
-use super::server_fns::{back_location, is_form_navigation, with_error};
 use crate::error::AppError;
 use crate::i18n::Message;
+use crate::server::http::api::server_fns::{back_location, is_form_navigation, with_error};
 use crate::server::session::Session;
 use crate::server::state::AppState;
 

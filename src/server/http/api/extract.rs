@@ -210,7 +210,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         _state: &S,
     ) -> Result<IfMatch, std::convert::Infallible> {
         Ok(IfMatch {
-            versions: super::conditional::if_match_versions(&parts.headers),
+            versions: crate::server::http::conditional::if_match_versions(&parts.headers),
         })
     }
 }

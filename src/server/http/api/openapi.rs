@@ -2,73 +2,24 @@
 //! from the very types that parse requests and shape responses, and from the handlers' own
 //! annotations.
 
-use axum::Json;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::OpenApi;
 
+use super::events::{self, LastEventId};
 use super::extract::RoomPath;
-use super::json_api;
+use super::ops::{self, Health};
+use super::server_fn_doc;
+use super::words::{self, WordList};
+use super::{rooms, story, users};
 use crate::domain::{Mode, RoomSettings};
+use crate::error::AppError;
 use crate::model::{
-    Me, RoomSettingsPatch, RoomState, SentenceView, StorySentence, TurnView, UserRef, WordView,
+    AuthoredSentence, Contributor, DeletedWord, JoinLink, Me, Presence, RoomPage,
+    RoomSettingsPatch, RoomState, SentenceView, StoryPage, StorySentence, TurnEvent, TurnView,
+    UserRef, WordView,
 };
-
-/// An error (RFC 9457 problem details), sent as `application/problem+json`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// A URN naming the kind of problem, `urn:frase:problem:<code>`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// The problem's stable code, e.g. `word-too-long`.
-    pub code: String,
-}
-
-/// The answer of `/healthz`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `ok`.
-    pub status: String,
-}
-
-/// A list of words.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WordList {
-    pub words: Vec<WordView>,
-}
-
-/// A story as JSON.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StoryJson {
-    pub room: String,
-    pub title: String,
-    pub sentences: Vec<StorySentence>,
-}
-
-/// A safe retry.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct IdempotencyKey {
-    /// 1 to 255 visible ASCII characters; the same key from the same user within 24 h returns
-    /// the first response again (422 with another body, 409 while the first is running).
-    #[serde(rename = "Idempotency-Key")]
-    #[param(value_type = String, required = false)]
-    #[param(pattern = "^[\\x21-\\x7e]{1,255}$")]
-    pub idempotency_key: Option<String>,
-}
-
-/// Where a stream resumes.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct LastEventId {
-    /// The last room version received; the stream sends every change after it.
-    #[serde(rename = "Last-Event-ID")]
-    #[param(value_type = i64, required = false, minimum = 0)]
-    pub last_event_id: Option<i64>,
-}
+use crate::server::export::StoryJson;
+use crate::server::http::problem::Problem;
 
 /// `GET /api/rooms/{slug}/events` (described here: its body is a stream, not a JSON value).
 #[utoipa::path(get, path = "/api/rooms/{slug}/events", tag = "live",
@@ -97,30 +48,31 @@ fn metrics_doc() {}
         description = "A live word-by-word sentence game: rooms, words, the story, and live events.",
     ),
     paths(
-        json_api::create_room,
-        json_api::get_room,
-        json_api::put_room,
-        json_api::patch_room,
-        json_api::delete_room,
-        json_api::list_words,
-        json_api::add_word,
-        json_api::get_word,
-        json_api::edit_word,
-        json_api::delete_word,
-        json_api::end_sentence,
-        json_api::start_round,
-        json_api::story,
+        rooms::create_room,
+        rooms::get_room,
+        rooms::put_room,
+        rooms::patch_room,
+        rooms::delete_room,
+        words::list_words,
+        words::add_word,
+        words::get_word,
+        words::edit_word,
+        words::delete_word,
+        rooms::end_sentence,
+        rooms::start_round,
+        story::story,
         events_doc,
-        json_api::get_me,
-        json_api::patch_me,
-        json_api::healthz,
+        users::get_me,
+        users::patch_me,
+        ops::healthz,
         metrics_doc,
     ),
     components(schemas(
         Problem, Health, WordList, StoryJson, RoomState, RoomSettings, RoomSettingsPatch, Mode,
-        SentenceView, TurnView, WordView, UserRef, StorySentence, Me,
-        json_api::AddWordBody, json_api::CreateRoomBody, json_api::PutRoomBody,
-        json_api::PatchRoomBody, json_api::EditWordBody, json_api::RenameBody,
+        SentenceView, TurnView, WordView, UserRef, StorySentence, Me, TurnEvent, DeletedWord,
+        Presence, RoomPage, JoinLink, StoryPage, AuthoredSentence, Contributor, AppError,
+        words::AddWordBody, rooms::CreateRoomBody, rooms::PutRoomBody,
+        rooms::PatchRoomBody, words::EditWordBody, users::RenameBody,
     )),
     tags(
         (name = "rooms", description = "Rooms, their settings and their story"),
@@ -128,13 +80,34 @@ fn metrics_doc() {}
         (name = "live", description = "Server-Sent Events"),
         (name = "users", description = "The caller"),
         (name = "operations", description = "Health and metrics"),
+        (name = "server functions", description = "What the WebAssembly client calls (CONTRACT §3): each takes a form and answers JSON, or a 303 when a plain HTML form posts it"),
     )
 )]
 pub struct ApiDoc;
 
-/// `GET /api/openapi.json`.
+/// The whole document: what utoipa derives from the handlers and types, with what it cannot
+/// say written in: one event of the stream (`text/event-stream`'s schema) and the server
+/// functions.
+pub fn document() -> serde_json::Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let stream = &mut document["paths"]["/api/rooms/{slug}/events"]["get"]["responses"]["200"]["content"]
+        ["text/event-stream"];
+    *stream = serde_json::json!({ "schema": events::event_schema() });
+    if let Some(paths) = document["paths"].as_object_mut() {
+        paths.extend(server_fn_doc::paths());
+    }
+    document
+}
+
+/// `GET /api/openapi.json`, encoded once.
 pub async fn openapi_json() -> Response {
-    Json(ApiDoc::openapi()).into_response()
+    static ENCODED: std::sync::OnceLock<bytes::Bytes> = std::sync::OnceLock::new();
+    let body = ENCODED.get_or_init(|| serde_json::to_vec(&document()).unwrap_or_default().into());
+    (
+        [(http::header::CONTENT_TYPE, "application/json")],
+        body.clone(),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -143,7 +116,7 @@ mod tests {
 
     #[test]
     fn the_document_is_openapi_3_1_and_covers_the_api() {
-        let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let document = document();
         assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
         let paths = document["paths"].as_object().unwrap();
         for path in [
@@ -174,7 +147,7 @@ mod tests {
     #[test]
     fn settings_limits_are_the_domains() {
         use crate::domain::{MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE, TURN_SECONDS_RANGE};
-        let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let document = document();
         let schemas = &document["components"]["schemas"];
         for schema in ["RoomSettings", "RoomSettingsPatch"] {
             let properties = &schemas[schema]["properties"];
@@ -195,5 +168,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The lengths and page sizes the document states are the ones the domain and the service
+    /// enforce (utoipa's attributes take literals only, so this keeps them from drifting).
+    #[test]
+    fn text_limits_are_the_domains() {
+        use crate::domain::{DISPLAY_NAME_MAX_CHARS, ROOM_TITLE_MAX_CHARS};
+        use crate::server::rooms::MAX_WORDS_PAGE;
+        let document = document();
+        let schemas = &document["components"]["schemas"];
+        for schema in ["CreateRoomBody", "PutRoomBody", "PatchRoomBody"] {
+            assert_eq!(
+                schemas[schema]["properties"]["title"]["maxLength"], ROOM_TITLE_MAX_CHARS,
+                "{schema}.title"
+            );
+        }
+        assert_eq!(
+            schemas["RenameBody"]["properties"]["name"]["maxLength"],
+            DISPLAY_NAME_MAX_CHARS
+        );
+        let list = &document["paths"]["/api/rooms/{slug}/words"]["get"]["parameters"];
+        let limit = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|parameter| parameter["name"] == "limit")
+            .unwrap();
+        assert_eq!(limit["schema"]["maximum"], MAX_WORDS_PAGE);
     }
 }

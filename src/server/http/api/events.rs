@@ -7,16 +7,27 @@ use axum::extract::State;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, header};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::abuse::ClientAddress;
 use super::extract::{Caller, QueryParams, RoomPath};
 use crate::error::AppError;
 use crate::i18n::Message;
+use crate::server::http::guards::abuse::ClientAddress;
 use crate::server::live::stream::{Snapshot, StreamStart, event_stream, until_ok};
 use crate::server::state::AppState;
+
+/// Where a stream resumes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct LastEventId {
+    /// The last room version received; the stream sends every change after it.
+    #[serde(rename = "Last-Event-ID")]
+    #[param(value_type = i64, required = false, minimum = 0)]
+    pub last_event_id: Option<i64>,
+}
 
 /// How long a browser waits before reconnecting a dropped stream.
 const RETRY: Duration = Duration::from_millis(1000);
@@ -123,4 +134,56 @@ pub async fn events(
     response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response_headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(response)
+}
+
+/// The schema of one event of the stream, for the OpenAPI document (OpenAPI 3.1 has no
+/// `itemSchema` yet: a `text/event-stream` body's `schema` describes one event, as
+/// schemathesis reads it): `event`, `id`, `retry` and `data` as the fields of an event, its
+/// `data` a JSON text of the type each kind carries (`contentSchema`). The match is exhaustive,
+/// so a new kind of event cannot go undocumented.
+pub fn event_schema() -> serde_json::Value {
+    use crate::model::EventKind;
+    let one_of: Vec<serde_json::Value> = EventKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let (data, description) = match kind {
+                EventKind::Snapshot => ("RoomState", "The room's state, first on a fresh stream"),
+                EventKind::Word => ("WordView", "A word was added"),
+                EventKind::Edit => ("WordView", "A word was fixed"),
+                EventKind::Delete => ("DeletedWord", "A word was removed"),
+                EventKind::Sentence => ("StorySentence", "A sentence was finished"),
+                EventKind::Room => ("RoomState", "The room's title or settings changed"),
+                EventKind::Turn => ("TurnEvent", "Whose turn it is changed"),
+                EventKind::Presence => ("Presence", "How many players have the room open"),
+            };
+            // A presence event has no id of its own, but a reader keeps the last one it saw.
+            let required = match kind {
+                EventKind::Presence => serde_json::json!(["event", "data"]),
+                _ => serde_json::json!(["event", "id", "data"]),
+            };
+            serde_json::json!({
+                "type": "object",
+                "description": description,
+                "required": required,
+                "properties": {
+                    "event": { "const": kind.as_str() },
+                    "id": {
+                        "type": "string",
+                        "description": "The room version of the change: resume after it with Last-Event-ID",
+                        "pattern": "^(0|[1-9][0-9]*)$",
+                    },
+                    "retry": {
+                        "type": "integer",
+                        "description": "Milliseconds a reader waits before reconnecting",
+                    },
+                    "data": {
+                        "type": "string",
+                        "contentMediaType": "application/json",
+                        "contentSchema": { "$ref": format!("#/components/schemas/{data}") },
+                    },
+                },
+            })
+        })
+        .collect();
+    serde_json::json!({ "oneOf": one_of })
 }

@@ -16,15 +16,28 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
 
-use super::problem::read_body;
-use super::router::BODY_LIMIT;
 use crate::error::AppError;
 use crate::i18n::Message;
+use crate::server::http::problem::{BODY_LIMIT, read_body};
 use crate::server::session::Session;
 use crate::server::state::AppState;
 use crate::server::store::{self, KeyUse, StoredResponse};
+
+/// A safe retry.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// 1 to 255 visible ASCII characters; the same key from the same user within 24 h returns
+    /// the first response again (422 with another body, 409 while the first is running).
+    #[serde(rename = "Idempotency-Key")]
+    #[param(value_type = String, required = false)]
+    #[param(pattern = "^[\\x21-\\x7e]{1,255}$")]
+    pub idempotency_key: Option<String>,
+}
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// Marks a replayed response.

@@ -11,9 +11,8 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
-use super::problem::read_body;
-use super::router::BODY_LIMIT;
 use crate::error::AppError;
+use crate::server::http::problem::{BODY_LIMIT, read_body};
 use crate::server::state::AppState;
 
 /// Set by a server function whose form, posted without JavaScript, should lead to another page

@@ -1,0 +1,179 @@
+//! The words of a room in the JSON API (CONTRACT §4): add, list, read, fix and remove.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{Caller, IfMatch, JsonBody, QueryParams, RoomPath, WordPath};
+use super::idempotency::IdempotencyKey;
+use crate::error::AppError;
+use crate::i18n::Message;
+use crate::model::WordView;
+use crate::server::http::problem::Problem;
+use crate::server::rooms::{MAX_WORDS_PAGE, Rooms};
+
+/// A list of words.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WordList {
+    pub words: Vec<WordView>,
+}
+
+/// A word to add.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AddWordBody {
+    /// One word: NFC-normalised and trimmed, 1 to the room's `max_word_length` characters.
+    #[schema(min_length = 1)]
+    pub text: String,
+}
+
+/// A word's new text.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EditWordBody {
+    #[schema(min_length = 1)]
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WordsQuery {
+    /// Only words with a version above this one (default 0).
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
+    /// At most this many words (default and cap 500).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+}
+
+/// `POST /api/rooms/{slug}/words`: adds a word; 201 with its `Location`.
+#[utoipa::path(post, path = "/api/rooms/{slug}/words", tag = "words", params(RoomPath, IfMatch, IdempotencyKey),
+    request_body = AddWordBody,
+    responses(
+        (status = 201, description = "Added", body = WordView, headers(("Location" = String))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Turn rule: not two words in a row", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The room is no longer at the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid word", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "The room is locked", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many words too fast (`FRASE_RATE_LIMIT`)", body = Problem,
+            content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until one more is allowed"))),
+        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_word(
+    State(rooms): State<Rooms>,
+    RoomPath { slug }: RoomPath,
+    Caller(session): Caller,
+    IfMatch { versions: expected }: IfMatch,
+    JsonBody(body): JsonBody<AddWordBody>,
+) -> Result<Response, AppError> {
+    let word = rooms
+        .add_word(&slug, &session.user, &body.text, expected.as_deref())
+        .await?;
+    let location = format!("/api/rooms/{slug}/words/{}", word.id);
+    let mut response = (StatusCode::CREATED, Json(word)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `GET /api/rooms/{slug}/words?after=V&limit=N`.
+#[utoipa::path(get, path = "/api/rooms/{slug}/words", tag = "words", params(RoomPath, WordsQuery),
+    responses(
+        (status = 200, description = "Words in version order", body = WordList),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_words(
+    State(rooms): State<Rooms>,
+    RoomPath { slug }: RoomPath,
+    QueryParams(query): QueryParams<WordsQuery>,
+) -> Result<Response, AppError> {
+    let after = query.after.unwrap_or(0);
+    let limit = query.limit.unwrap_or(MAX_WORDS_PAGE);
+    if after < 0 || !(1..=MAX_WORDS_PAGE).contains(&limit) {
+        return Err(AppError::bad_request(
+            "bad-query",
+            Message::new("problem-bad-page").arg("max", MAX_WORDS_PAGE),
+        ));
+    }
+    let words = rooms.words_after(&slug, after, limit).await?;
+    Ok(Json(WordList { words }).into_response())
+}
+
+/// `GET /api/rooms/{slug}/words/{id}`.
+#[utoipa::path(get, path = "/api/rooms/{slug}/words/{id}", tag = "words", params(WordPath),
+    responses(
+        (status = 200, description = "The word", body = WordView),
+        (status = 404, description = "No such room or word", body = Problem, content_type = "application/problem+json"),
+        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_word(
+    State(rooms): State<Rooms>,
+    WordPath { slug, id }: WordPath,
+) -> Result<Response, AppError> {
+    Ok(Json(rooms.word(&slug, id).await?).into_response())
+}
+
+/// `PATCH /api/rooms/{slug}/words/{id}`: fixes a word.
+#[utoipa::path(patch, path = "/api/rooms/{slug}/words/{id}", tag = "words", params(WordPath, IfMatch),
+    request_body = EditWordBody,
+    responses(
+        (status = 200, description = "Fixed", body = WordView),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not its author within 30 s, nor the host", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such room or word", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid word", body = Problem, content_type = "application/problem+json"),
+        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn edit_word(
+    State(rooms): State<Rooms>,
+    WordPath { slug, id }: WordPath,
+    Caller(session): Caller,
+    IfMatch {
+        versions: precondition,
+    }: IfMatch,
+    JsonBody(body): JsonBody<EditWordBody>,
+) -> Result<Response, AppError> {
+    let word = rooms
+        .edit_word(
+            &slug,
+            id,
+            &session.user,
+            &body.text,
+            precondition.as_deref(),
+        )
+        .await?;
+    Ok(Json(word).into_response())
+}
+
+/// `DELETE /api/rooms/{slug}/words/{id}`: removes a word.
+#[utoipa::path(delete, path = "/api/rooms/{slug}/words/{id}", tag = "words", params(WordPath, IfMatch),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not its author while it is the last word, nor the host", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such room or word", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_word(
+    State(rooms): State<Rooms>,
+    WordPath { slug, id }: WordPath,
+    Caller(session): Caller,
+    IfMatch {
+        versions: precondition,
+    }: IfMatch,
+) -> Result<Response, AppError> {
+    rooms
+        .delete_word(&slug, id, &session.user, precondition.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

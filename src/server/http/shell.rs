@@ -1,0 +1,68 @@
+//! The HTML document around the app: its head (styles, the client's script and module, the
+//! page's Content-Security-Policy with this response's nonce) and its body, [`App`].
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos_meta::MetaTags;
+
+use super::assets::AssetManifest;
+use super::guards::security::{development_page_policy, page_policy};
+use crate::app::App;
+
+/// The whole HTML document, rendered on the server around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let assets = use_context::<Arc<AssetManifest>>().unwrap_or_default();
+    let nonce = leptos::nonce::use_nonce();
+    // The page's Content-Security-Policy names this response's nonce, which its inline scripts
+    // (the boot script below and Leptos' own) carry.
+    // In development (`make dev`), Leptos' live-reload script too, and its WebSocket.
+    let live_reload = assets.live_reload_port;
+    if let Some(nonce) = &nonce
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        let policy = match live_reload {
+            Some(port) => {
+                let request = use_context::<http::request::Parts>();
+                let host = request
+                    .as_ref()
+                    .and_then(|request| request.headers.get(http::header::HOST))
+                    .and_then(|host| host.to_str().ok());
+                development_page_policy(nonce, host, port)
+            }
+            None => page_policy(nonce),
+        };
+        if let Ok(policy) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
+    // Loads the WebAssembly client, then hands the page over to it.
+    let boot = match (&assets.js, &assets.wasm) {
+        (Some(js), Some(wasm)) => Some(format!(
+            "import('{js}').then(m=>m.default({{module_or_path:'{wasm}'}}).then(()=>m.hydrate()));"
+        )),
+        _ => None,
+    };
+    view! {
+        <!DOCTYPE html>
+        <html lang=crate::i18n::page_locale().tag()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                {assets.css.clone().map(|href| view! { <link rel="stylesheet" href=href/> })}
+                {assets.js.clone().map(|href| view! { <link rel="modulepreload" href=href/> })}
+                {assets.wasm.clone().map(|href| {
+                    view! { <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin=""/> }
+                })}
+                {live_reload.map(|_| view! { <AutoReload options=options.clone()/> })}
+                {boot.map(|boot| view! { <script type="module" nonce=nonce>{boot}</script> })}
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
