@@ -1,5 +1,7 @@
-//! Rounds of the `turns` mode: the players present when the host starts a round play one word
-//! each, in a drawn order, each within `turn_seconds`; whoever lets their time run out is skipped.
+//! Who may add the next word: the double-turn rule any room may set ([`check_turn`]), and the
+//! rounds of the `turns` mode ([`Round`]): the players present when the host starts a round play
+//! one word each, in a drawn order, each within `turn_seconds`; whoever lets their time run out
+//! is skipped.
 //!
 //! The server owns the clock: every function here takes the time (`now_ms`, milliseconds since
 //! the Unix epoch) as an argument, so the rules are plain and testable, and the same on both
@@ -7,7 +9,57 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::room::TurnError;
+use super::settings::RoomSettings;
+
+/// Why a player may not add a word now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum TurnError {
+    /// The player wrote the last word of the current sentence and the room
+    /// forbids two words in a row.
+    #[error("you cannot add two words in a row: wait for someone else to play")]
+    DoubleTurn,
+    /// In `turns` mode, it is someone else's turn (`player`: their id, or their name once the
+    /// server has looked it up).
+    #[error("it is {player}'s turn, not yours: wait until it is yours")]
+    NotYourTurn { player: String },
+    /// In `turns` mode, the current player's time ran out.
+    #[error("your time ran out: the turn has passed to the next player")]
+    TimeUp,
+    /// In `turns` mode, no round is being played: the host starts one.
+    #[error("no round is being played: words are taken once the host starts a round")]
+    NoRound,
+}
+
+impl TurnError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TurnError::DoubleTurn => "double_turn",
+            TurnError::NotYourTurn { .. } => "not_your_turn",
+            TurnError::TimeUp => "time_up",
+            TurnError::NoRound => "no_round",
+        }
+    }
+}
+
+/// The double-turn rule: with `no_double_turn`, `author` may not add a word
+/// when they wrote the last word of the current sentence
+/// (`last_author`, `None` when the sentence is still empty).
+///
+/// Only this rule is checked here: `locked` and the [`Mode::Turns`](super::Mode::Turns) schedule
+/// depend on state (membership, clock) that this pure function does not see.
+pub fn check_turn(
+    settings: &RoomSettings,
+    last_author: Option<&str>,
+    author: &str,
+) -> Result<(), TurnError> {
+    if settings.no_double_turn && last_author == Some(author) {
+        Err(TurnError::DoubleTurn)
+    } else {
+        Ok(())
+    }
+}
 
 /// A round in progress.
 ///
@@ -129,10 +181,31 @@ impl Round {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testutil::{V, deserialize_map};
     use super::*;
 
     fn players(names: &[&str]) -> Vec<String> {
         names.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    #[test]
+    fn double_turn_is_rejected_only_when_enabled() {
+        let on = RoomSettings::default();
+        let off = RoomSettings {
+            no_double_turn: false,
+            ..RoomSettings::default()
+        };
+        assert_eq!(
+            check_turn(&on, Some("ana"), "ana"),
+            Err(TurnError::DoubleTurn)
+        );
+        assert_eq!(check_turn(&on, Some("ana"), "luis"), Ok(()));
+        assert_eq!(check_turn(&on, None, "ana"), Ok(()));
+        assert_eq!(check_turn(&off, Some("ana"), "ana"), Ok(()));
+        assert_eq!(TurnError::DoubleTurn.code(), "double_turn");
+        let parsed: TurnError =
+            deserialize_map(vec![("code", V::S("double_turn"))]).expect("deserializes");
+        assert_eq!(parsed, TurnError::DoubleTurn);
     }
 
     #[test]
