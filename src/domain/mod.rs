@@ -1,23 +1,27 @@
-//! The pure domain of frase: words, rooms, players' names and the rules of
-//! the game.
+//! The pure domain of frase: words, rooms' settings and slugs, users and
+//! their names, and the rules of the game.
 //!
-//! No I/O, no clock, no threads, no framework: everything here is a plain
-//! function of its inputs, so it can be tested exhaustively and compiled for
-//! any target (wasm32 included).
+//! No I/O, no clock, no randomness, no threads, no framework: everything here
+//! is a plain function of its inputs, so it can be tested exhaustively and
+//! compiled for any target (wasm32 included).
 
 #![forbid(unsafe_code)]
 
-pub mod room;
+pub mod names;
+pub mod settings;
+pub mod slug;
 pub mod turns;
+pub mod user;
 pub mod word;
 
-pub use room::{
-    CODE_ALPHABET, DISPLAY_NAME_MAX_CHARS, DisplayName, MAX_SENTENCE_WORDS_RANGE,
-    MAX_WORD_LENGTH_RANGE, Mode, NameError, ROOM_TITLE_MAX_CHARS, RoomSettings, RoomSlug,
-    RoomTitle, SLUG_MAX_LEN, SettingsError, SettingsField, SlugError, TURN_SECONDS_RANGE,
-    TurnError, check_turn, sentence_ends_after, whole_number,
+pub use names::{DISPLAY_NAME_MAX_CHARS, DisplayName, NameError, ROOM_TITLE_MAX_CHARS, RoomTitle};
+pub use settings::{
+    MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE, Mode, RoomSettings, SettingsError,
+    SettingsField, TURN_SECONDS_RANGE, sentence_ends_after, whole_number,
 };
-pub use turns::{AfterTurn, Round};
+pub use slug::{CODE_ALPHABET, RoomSlug, SLUG_MAX_LEN, SlugError};
+pub use turns::{AfterTurn, Round, RoundError, TurnError, check_turn};
+pub use user::{UserId, UserIdError};
 pub use word::{
     CLOSING_PUNCTUATION, DIGIT_SEPARATORS, DisplayToken, INNER_JOINERS, MARKUP_CHARS,
     OPENING_PUNCTUATION, Word, WordError, display_sentence, display_tokens,

@@ -41,8 +41,8 @@ impl Rooms {
         precondition: Precondition<'_>,
     ) -> Result<RoomState, ServiceError> {
         let mut players = self.present_users(slug).await?;
-        if !players.iter().any(|player| player == caller.as_str()) {
-            players.push(caller.to_string());
+        if !players.contains(caller) {
+            players.push(caller.clone());
         }
         players.shuffle(&mut rand::rng());
         let (state, round) = self
@@ -59,10 +59,8 @@ impl Rooms {
                 }
                 for player in &players {
                     // Players appear by name on every screen: give the silent ones theirs.
-                    if let Some(user) = UserId::parse(player) {
-                        let name = user.default_name();
-                        store::ensure_user(conn, player, name.as_str(), &step.now).await?;
-                    }
+                    let name = player.default_name();
+                    store::ensure_user(conn, player.as_str(), name.as_str(), &step.now).await?;
                 }
                 let round = Round::start(players, step.version, step.now_ms, settings.turn_seconds)
                     .ok_or(ServiceError::TurnNotDue)?;
@@ -85,9 +83,7 @@ impl Rooms {
                 let Some(current) = step.room.round.clone() else {
                     return Err(ServiceError::TurnNotDue);
                 };
-                if current.started_version != round.started_version
-                    || current.current != round.current
-                {
+                if !current.is_at_same_turn(round) {
                     return Err(ServiceError::TurnNotDue);
                 }
                 let after = current
@@ -117,13 +113,10 @@ impl Rooms {
             let Some(current) = step.room.round.clone() else {
                 return Err(ServiceError::TurnNotDue);
             };
-            if current.started_version != round.started_version
-                || current.current != round.current
-                || step.now_ms >= current.deadline_ms
-            {
+            if !current.is_at_same_turn(round) || step.now_ms >= current.deadline_ms {
                 return Err(ServiceError::TurnNotDue);
             }
-            if step.room.host_id.as_deref() == Some(current.current_player()) {
+            if is_host(step.room, current.current_player()) {
                 return Err(ServiceError::NotHost(slug.to_string()));
             }
             let mut room = step.room.clone();
@@ -204,18 +197,22 @@ impl Rooms {
         });
     }
 
-    /// The users with the room open, in this process and (with PostgreSQL) the others.
-    async fn present_users(&self, slug: &RoomSlug) -> Result<Vec<String>, ServiceError> {
-        let mut players = self.hub.present_users(slug.as_str());
+    /// The users with the room open, in this process and (with PostgreSQL) the others, each
+    /// once. Presence is kept by session user id, so every entry is one; anything else could
+    /// not play, and is left out.
+    async fn present_users(&self, slug: &RoomSlug) -> Result<Vec<UserId>, ServiceError> {
+        let mut present = self.hub.present_users(slug.as_str());
         if let Some(presence) = &self.presence {
             let elsewhere = presence
                 .users_elsewhere(slug.as_str())
                 .await
                 .map_err(StoreError::from)?;
-            for user in elsewhere {
-                if !players.contains(&user) {
-                    players.push(user);
-                }
+            present.extend(elsewhere);
+        }
+        let mut players = Vec::with_capacity(present.len());
+        for user in present.iter().filter_map(|user| UserId::parse(user).ok()) {
+            if !players.contains(&user) {
+                players.push(user);
             }
         }
         Ok(players)
@@ -223,15 +220,15 @@ impl Rooms {
 
     /// Whether `user` has the room open, here or in another process. When the others cannot
     /// be asked, a player counts as present: nobody is skipped for a database fault.
-    async fn is_present(&self, slug: &RoomSlug, user: &str) -> bool {
-        if self.hub.is_present(slug.as_str(), user) {
+    async fn is_present(&self, slug: &RoomSlug, user: &UserId) -> bool {
+        if self.hub.is_present(slug.as_str(), user.as_str()) {
             return true;
         }
         let Some(presence) = &self.presence else {
             return false;
         };
         presence
-            .is_present_elsewhere(slug.as_str(), user)
+            .is_present_elsewhere(slug.as_str(), user.as_str())
             .await
             .unwrap_or_else(|error| {
                 tracing::warn!(%error, room = %slug, "cannot ask the other processes who is present");
@@ -304,10 +301,11 @@ pub(super) async fn check_turn_of(
     now_ms: i64,
 ) -> Result<Option<Round>, ServiceError> {
     let round = room.round.as_ref().ok_or(TurnError::NoRound)?;
-    match round.check_player(author.as_str(), now_ms) {
+    match round.check_player(author, now_ms) {
         Ok(()) => Ok(round.clone().played(now_ms).into_round()),
-        Err(TurnError::NotYourTurn { player }) => Err(TurnError::NotYourTurn {
-            player: name_of(conn, &player).await?,
+        // The domain names the player by id; the message shows their name.
+        Err(TurnError::NotYourTurn { .. }) => Err(TurnError::NotYourTurn {
+            player: name_of(conn, round.current_player()).await?,
         }
         .into()),
         Err(error) => Err(error.into()),
@@ -337,20 +335,21 @@ pub(super) async fn turn_view(
     else {
         return Ok(None);
     };
-    let id = round.current_player().to_owned();
+    let player = round.current_player();
     Ok(Some(TurnView {
         user: UserRef {
-            name: name_of(conn, &id).await?,
-            id,
+            name: name_of(conn, player).await?,
+            id: player.to_string(),
         },
         deadline: store::rfc3339_from_ms(round.deadline_ms),
     }))
 }
 
-async fn name_of(conn: &mut Conn, id: &str) -> Result<String, StoreError> {
-    Ok(match store::user_name(conn, id).await? {
+/// The name `user` plays under: the one they chose, or else their default one.
+async fn name_of(conn: &mut Conn, user: &UserId) -> Result<String, StoreError> {
+    Ok(match store::user_name(conn, user.as_str()).await? {
         Some(name) => name,
-        None => UserId::parse(id).map_or_else(|| id.to_owned(), |u| u.default_name().to_string()),
+        None => user.default_name().into_string(),
     })
 }
 

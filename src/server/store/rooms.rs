@@ -696,3 +696,27 @@ pub async fn contributors(conn: &mut Conn, slug: &str) -> Result<Vec<Contributor
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::UserId;
+
+    #[test]
+    fn a_stored_round_reads_back_and_a_malformed_one_is_corrupt() {
+        let players = vec![UserId::from_u128(1), UserId::from_u128(2)];
+        let round = Round::start(players, 3, 1_000, 30).unwrap();
+        let json = serde_json::to_string(&round).unwrap();
+        assert_eq!(parse_round("sala", Some(json)).unwrap(), Some(round));
+        assert_eq!(parse_round("sala", None).unwrap(), None);
+        // A player that is not a user id (a hand-edited row): refused like malformed JSON, the
+        // error naming the room, never a panic.
+        let malformed = r#"{"started_version":3,"players":["ana"],"current":0,"deadline_ms":31000,"turn_ms":30000}"#;
+        match parse_round("sala", Some(malformed.to_owned())) {
+            Err(StoreError::Corrupt(why)) => {
+                assert!(why.starts_with("round of room sala: "), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
