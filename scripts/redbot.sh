@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs REDbot ("lint for HTTP", from PyPI) against a live release server: the room API, the story,
-# a page and the hashed .wasm, after a few words so that there is something to cache. Prints every
-# note with its level; fails when any is at the error level. Where Python cannot provide REDbot
-# it skips with the reason, unless FRASE_TEST_REQUIRE=all.
+# Runs REDbot ("lint for HTTP", from PyPI) against a live release server, after a few words so
+# that there is something to cache: pages, the JSON API, assets, a problem response, a redirect
+# and a POST. Prints every note with its level; fails on any note at the warning level or worse
+# that tests/redbot-exceptions.toml does not except with a reason. Where Python cannot provide
+# REDbot it skips with the reason, unless FRASE_TEST_REQUIRE=all.
 #
 #   scripts/redbot.sh [PORT]
 set -euo pipefail
@@ -21,9 +22,13 @@ done
 wasm=$(curl -sf "$SERVER_BASE/r/main" | grep -o '/pkg/[^"]*\.wasm' | head -n1)
 [ -n "$wasm" ] || { echo "the page references no .wasm" >&2; exit 1; }
 
-status=0
-for path in /api/rooms/main /api/rooms/main/story /r/main "$wasm"; do
-  echo
-  "$venv/bin/python" scripts/redbot_check.py "$SERVER_BASE$path" || status=1
-done
-exit "$status"
+css=$(curl -sf "$SERVER_BASE/r/main" | grep -o '/pkg/[^"]*\.css' | head -n1)
+[ -n "$css" ] || { echo "the page references no stylesheet" >&2; exit 1; }
+
+"$venv/bin/python" scripts/redbot_check.py tests/redbot-exceptions.toml "$SERVER_BASE" \
+  "GET /" "GET /r/main" "GET /r/main/story" "GET /r/main/present" \
+  "GET /api/rooms/main" "GET /api/rooms/main/words" "GET /api/rooms/main/words/1" \
+  "GET /api/rooms/main/story" "GET /api/me" "GET /healthz" "GET /api/openapi.json" \
+  "GET $wasm" "GET $css" "GET /favicon.svg" \
+  "GET /api/rooms/no-such-room" "GET /join?code=main" \
+  'POST /api/rooms/main/words {"text":"fin"}'

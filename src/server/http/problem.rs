@@ -32,6 +32,25 @@ pub struct Problem {
     pub code: String,
 }
 
+/// The answer any operation can give: an error, as problem+json (an error set for the
+/// document's `responses(...)`).
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = "default",
+    description = "An error",
+    content_type = "application/problem+json"
+)]
+pub struct AnyProblem(#[to_schema] pub Problem);
+
+/// The answer of an operation on a room that is not there.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such room",
+    content_type = "application/problem+json"
+)]
+pub struct NoSuchRoom(#[to_schema] pub Problem);
+
 impl Problem {
     fn of(error: &AppError, status: StatusCode) -> Problem {
         Problem {

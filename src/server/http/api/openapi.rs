@@ -19,24 +19,24 @@ use crate::model::{
     UserRef, WordView,
 };
 use crate::server::export::StoryJson;
-use crate::server::http::problem::Problem;
+use crate::server::http::problem::{AnyProblem, NoSuchRoom, Problem};
 
 /// `GET /api/rooms/{slug}/events` (described here: its body is a stream, not a JSON value).
-#[utoipa::path(get, path = "/api/rooms/{slug}/events", tag = "live",
+#[utoipa::path(get, path = "/api/rooms/{slug}/events", tag = "live", operation_id = "events",
     params(RoomPath, LastEventId, ("last_event_id" = Option<i64>, Query, description = "Same as Last-Event-ID; the header wins")),
     responses(
         (status = 200, description = "Server-Sent Events: `retry:`, then a `snapshot` (or the changes after Last-Event-ID), then `word`, `edit`, `delete`, `sentence`, `room`, `turn` events with the room version as id, `presence` events, and `: ping` comments",
             content_type = "text/event-stream", body = String,
             headers(("Cache-Control" = String), ("X-Accel-Buffering" = String))),
         (status = 400, description = "Last-Event-ID is not a version", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        NoSuchRoom,
+        AnyProblem,
     ))]
 #[allow(dead_code)]
 fn events_doc() {}
 
 /// `GET /metrics` (Prometheus text).
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String)))]
 #[allow(dead_code)]
 fn metrics_doc() {}

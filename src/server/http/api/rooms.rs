@@ -14,7 +14,7 @@ use crate::domain::{RoomSettings, RoomTitle};
 use crate::error::AppError;
 use crate::model::{RoomSettingsPatch, RoomState, StorySentence};
 use crate::server::http::conditional::{none_match_hits, room_etag};
-use crate::server::http::problem::Problem;
+use crate::server::http::problem::{AnyProblem, NoSuchRoom, Problem};
 use crate::server::rooms::{Put, Rooms};
 
 /// A new room; both fields are optional.
@@ -55,8 +55,8 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
             ("Cache-Control" = String, description = "`no-cache`"))),
         (status = 304, description = "Unchanged since the `If-None-Match` tag", headers(
             ("ETag" = String), ("Cache-Control" = String))),
-        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        NoSuchRoom,
+        AnyProblem,
     ))]
 pub async fn get_room(
     State(rooms): State<Rooms>,
@@ -90,7 +90,7 @@ pub async fn get_room(
             ("Location" = String), ("ETag" = String))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid title or settings", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn create_room(
     State(rooms): State<Rooms>,
@@ -147,7 +147,7 @@ fn room_response(status: StatusCode, state: RoomState) -> Result<Response, AppEr
         (status = 404, description = "Not a room code", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid title or settings", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn put_room(
     State(rooms): State<Rooms>,
@@ -187,10 +187,10 @@ pub async fn put_room(
         (status = 200, description = "Changed", body = RoomState, headers(("ETag" = String))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+        NoSuchRoom,
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid title or settings", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn patch_room(
     State(rooms): State<Rooms>,
@@ -219,9 +219,9 @@ pub async fn patch_room(
     responses(
         (status = 204, description = "Deleted with its story"),
         (status = 403, description = "Not the host, or room `main`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+        NoSuchRoom,
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn delete_room(
     State(rooms): State<Rooms>,
@@ -242,10 +242,10 @@ pub async fn delete_room(
     responses(
         (status = 200, description = "The finished sentence", body = StorySentence),
         (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+        NoSuchRoom,
         (status = 409, description = "The sentence has no words", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn end_sentence(
     State(rooms): State<Rooms>,
@@ -267,11 +267,11 @@ pub async fn end_sentence(
     responses(
         (status = 200, description = "The room, its `turn` naming the first player", body = RoomState, headers(("ETag" = String))),
         (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+        NoSuchRoom,
         (status = 409, description = "The room is not in `turns` mode", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 423, description = "The room is locked", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn start_round(
     State(rooms): State<Rooms>,

@@ -15,7 +15,7 @@ use crate::server::export::{self, StoryFormat, StoryJson};
 use crate::server::http::conditional::{
     content_etag, last_modified, none_match_hits, not_modified_since,
 };
-use crate::server::http::problem::Problem;
+use crate::server::http::problem::{AnyProblem, NoSuchRoom, Problem};
 use crate::server::rooms::Rooms;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -41,9 +41,9 @@ pub struct StoryQuery {
             )),
         (status = 304, description = "Unchanged since the `If-None-Match` tag"),
         (status = 400, description = "Unknown `format`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+        NoSuchRoom,
         (status = 406, description = "No acceptable format", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn story(
     State(rooms): State<Rooms>,

@@ -11,7 +11,7 @@ use super::extract::{Caller, JsonBody};
 use crate::domain::DisplayName;
 use crate::error::AppError;
 use crate::model::Me;
-use crate::server::http::problem::Problem;
+use crate::server::http::problem::{AnyProblem, Problem};
 use crate::server::rooms::Rooms;
 
 /// A new display name.
@@ -25,7 +25,7 @@ pub struct RenameBody {
 #[utoipa::path(get, path = "/api/me", tag = "users",
     responses(
         (status = 200, description = "The caller (a session cookie is set for a new one)", body = Me),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn get_me(
     State(rooms): State<Rooms>,
@@ -44,7 +44,7 @@ pub async fn get_me(
         (status = 200, description = "Renamed", body = Me),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid name", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn patch_me(
     State(rooms): State<Rooms>,

@@ -12,7 +12,7 @@ use super::idempotency::IdempotencyKey;
 use crate::error::AppError;
 use crate::i18n::Message;
 use crate::model::WordView;
-use crate::server::http::problem::Problem;
+use crate::server::http::problem::{AnyProblem, NoSuchRoom, Problem};
 use crate::server::rooms::{MAX_WORDS_PAGE, Rooms};
 
 /// A list of words.
@@ -53,7 +53,7 @@ pub struct WordsQuery {
     responses(
         (status = 201, description = "Added", body = WordView, headers(("Location" = String))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+        NoSuchRoom,
         (status = 409, description = "Turn rule: not two words in a row", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The room is no longer at the `If-Match` version", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 16 KiB", body = Problem, content_type = "application/problem+json"),
@@ -63,7 +63,7 @@ pub struct WordsQuery {
         (status = 429, description = "Too many words too fast (`FRASE_RATE_LIMIT`)", body = Problem,
             content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until one more is allowed"))),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn add_word(
     State(rooms): State<Rooms>,
@@ -88,8 +88,8 @@ pub async fn add_word(
     responses(
         (status = 200, description = "Words in version order", body = WordList),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        NoSuchRoom,
+        AnyProblem,
     ))]
 pub async fn list_words(
     State(rooms): State<Rooms>,
@@ -113,7 +113,7 @@ pub async fn list_words(
     responses(
         (status = 200, description = "The word", body = WordView),
         (status = 404, description = "No such room or word", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn get_word(
     State(rooms): State<Rooms>,
@@ -132,7 +132,7 @@ pub async fn get_word(
         (status = 404, description = "No such room or word", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid word", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn edit_word(
     State(rooms): State<Rooms>,
@@ -162,7 +162,7 @@ pub async fn edit_word(
         (status = 403, description = "Not its author while it is the last word, nor the host", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such room or word", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "An error", body = Problem, content_type = "application/problem+json"),
+        AnyProblem,
     ))]
 pub async fn delete_word(
     State(rooms): State<Rooms>,
