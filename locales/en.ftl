@@ -12,12 +12,20 @@ language-en = English
 
 back-home = Back to the start
 loading = Loading…
-online-people = online
-online-label = people online
+online-people = { $count ->
+    [one] person online
+   *[other] people online
+}
 
 ## Lobby
 
+main-room-title = Main room
 lobby-lead = One sentence, written by everyone: each person adds a word and every screen sees it at once.
+lobby-how-heading = How to play
+lobby-how-1 = Open a room and show its code or QR code: everyone joins from their phone or laptop.
+lobby-how-2 = Taking turns, each person adds one word to the shared sentence.
+lobby-how-3 = Every screen sees each word at once; a full stop ends the sentence and starts another.
+meta-description = frase: a game for classrooms, workshops or parties where everyone writes one sentence together, word by word, and every screen sees it grow at once.
 lobby-join-main = Join the main room
 lobby-create-label = Create a room for your group
 lobby-create-placeholder = e.g. Year 9 English

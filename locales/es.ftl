@@ -12,12 +12,20 @@ language-en = English
 
 back-home = Volver al inicio
 loading = Cargando…
-online-people = conectadas
-online-label = personas conectadas
+online-people = { $count ->
+    [one] persona conectada
+   *[other] personas conectadas
+}
 
 ## Inicio
 
+main-room-title = Sala principal
 lobby-lead = Una frase entre todos: cada persona añade una palabra y todas las pantallas la ven al instante.
+lobby-how-heading = Cómo se juega
+lobby-how-1 = Abre una sala y enseña su código o su QR: cada cual entra desde su móvil o su portátil.
+lobby-how-2 = Por turnos, cada persona añade una palabra a la frase común.
+lobby-how-3 = Todas las pantallas ven cada palabra al instante; un punto termina la frase y empieza otra.
+meta-description = frase: un juego para clase, talleres o fiestas en el que todos escriben una frase juntos, palabra a palabra, y cada pantalla la ve crecer al instante.
 lobby-join-main = Entrar en la sala principal
 lobby-create-label = Crea una sala para tu grupo
 lobby-create-placeholder = p. ej. Clase de 3.º B

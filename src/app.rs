@@ -2,7 +2,7 @@
 //! `server::http::shell`).
 
 use leptos::prelude::*;
-use leptos_meta::{Title, provide_meta_context};
+use leptos_meta::{Meta, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -19,6 +19,7 @@ pub fn App() -> impl IntoView {
     provide_context(crate::i18n::page_locale());
     view! {
         <Title text="frase"/>
+        <Meta name="description" content=crate::i18n::t("meta-description")/>
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Lobby ssr=SsrMode::Async/>

@@ -242,6 +242,16 @@ pub fn use_locale() -> Locale {
     leptos::prelude::use_context::<Locale>().unwrap_or_default()
 }
 
+/// A room's title as a page shows it: the main room's built-in title in the reader's language
+/// (it is stored in Spanish, and nobody hosts the main room to rename it); any other as written.
+pub fn shown_room_title(locale: Locale, slug: &str, title: &str) -> String {
+    if slug == "main" && title == crate::domain::MAIN_ROOM_TITLE {
+        tr(locale, "main-room-title", &[])
+    } else {
+        title.to_owned()
+    }
+}
+
 /// A message of the page's language, for a view: `{t("word-form-submit")}`.
 pub fn t(key: &str) -> String {
     tr(use_locale(), key, &[])

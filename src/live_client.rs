@@ -11,18 +11,6 @@ use crate::lens::{Lens, LensEntry};
 use crate::live_state::LiveRoom;
 use crate::model::EventKind;
 
-/// The events the stream sends.
-const KINDS: [EventKind; 8] = [
-    EventKind::Snapshot,
-    EventKind::Word,
-    EventKind::Edit,
-    EventKind::Delete,
-    EventKind::Sentence,
-    EventKind::Room,
-    EventKind::Turn,
-    EventKind::Presence,
-];
-
 /// Wait before opening a new stream when the browser gave up on one.
 const RECONNECT_MS: i32 = 2000;
 
@@ -39,27 +27,43 @@ impl Drop for Connection {
     }
 }
 
+/// Who follows a room: a player (counted as online) or a viewer such as a projector (not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Player,
+    Viewer,
+}
+
 /// Keeps `live` in step with the room's event stream for as long as the current reactive owner
 /// (the room page) lives.
-pub fn follow(live: LiveRoom, lens: Lens) {
+pub fn follow(live: LiveRoom, lens: Lens, audience: Audience) {
     let current = StoredValue::new_local(None::<Connection>);
-    open(live, lens, current);
+    open(live, lens, audience, current);
     on_cleanup(move || {
         current.try_update_value(|connection| connection.take());
     });
 }
 
-fn open(live: LiveRoom, lens: Lens, current: StoredValue<Option<Connection>, LocalStorage>) {
+fn open(
+    live: LiveRoom,
+    lens: Lens,
+    audience: Audience,
+    current: StoredValue<Option<Connection>, LocalStorage>,
+) {
     let slug = live.slug.get_value();
+    let viewer = match audience {
+        Audience::Player => "",
+        Audience::Viewer => "&viewer=true",
+    };
     let url = format!(
-        "/api/rooms/{slug}/events?last_event_id={}",
+        "/api/rooms/{slug}/events?last_event_id={}{viewer}",
         live.version.get_untracked()
     );
     let Ok(source) = EventSource::new(&url) else {
         leptos::logging::error!("cannot open the event stream {url}");
         return;
     };
-    let listeners = KINDS
+    let listeners = EventKind::ALL
         .iter()
         .map(|&kind| {
             let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -112,7 +116,7 @@ fn open(live: LiveRoom, lens: Lens, current: StoredValue<Option<Connection>, Loc
                 connection.take();
             });
             set_timeout(
-                move || open(live, lens, current),
+                move || open(live, lens, audience, current),
                 std::time::Duration::from_millis(RECONNECT_MS as u64),
             );
         }

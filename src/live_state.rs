@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use crate::domain::{display_sentence, display_tokens};
+use crate::i18n::{Locale, shown_room_title};
 use crate::model::{
     DeletedWord, EventKind, Presence, RoomPage, RoomSettings, RoomState, StorySentence, TurnEvent,
     TurnView, WordView,
@@ -28,6 +29,8 @@ pub struct LiveRoom {
     pub turn: RwSignal<Option<TurnView>>,
     /// Set when a snapshot replaced the state: the story may be behind and is fetched again.
     pub story_stale: RwSignal<bool>,
+    /// The page's language, in which the main room's title is shown.
+    locale: Locale,
 }
 
 /// A word as the sentence shows it.
@@ -61,10 +64,11 @@ pub fn display_words(words: &[WordView]) -> Vec<DisplayWord> {
 impl LiveRoom {
     pub fn new(page: &RoomPage) -> LiveRoom {
         let state = &page.state;
+        let locale = crate::i18n::use_locale();
         LiveRoom {
             slug: StoredValue::new(state.slug.clone()),
             version: RwSignal::new(state.version),
-            title: RwSignal::new(state.title.clone()),
+            title: RwSignal::new(shown_room_title(locale, &state.slug, &state.title)),
             settings: RwSignal::new(state.settings.clone()),
             sentence_id: RwSignal::new(state.sentence.id),
             words: RwSignal::new(state.sentence.words.clone()),
@@ -72,6 +76,7 @@ impl LiveRoom {
             online: RwSignal::new(0),
             turn: RwSignal::new(state.turn.clone()),
             story_stale: RwSignal::new(false),
+            locale,
         }
     }
 
@@ -105,7 +110,8 @@ impl LiveRoom {
 
     pub fn apply_snapshot(&self, state: RoomState) {
         self.version.set(state.version);
-        self.title.set(state.title);
+        self.title
+            .set(shown_room_title(self.locale, &state.slug, &state.title));
         self.settings.set(state.settings);
         self.sentence_id.set(state.sentence.id);
         self.words.set(state.sentence.words);
@@ -178,7 +184,8 @@ impl LiveRoom {
 
     pub fn apply_room(&self, state: RoomState) {
         if self.advance(state.version) {
-            self.title.set(state.title);
+            self.title
+                .set(shown_room_title(self.locale, &state.slug, &state.title));
             self.settings.set(state.settings);
             self.turn.set(state.turn);
             // The host may have cleared the sentence: the state's words are the current ones.

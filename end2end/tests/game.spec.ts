@@ -92,3 +92,21 @@ test("words from scripts appear on open pages", async ({ page, request }) => {
   }
   await expect(sentenceWords(page)).toHaveText(["Desde", "la", "API"], { timeout: 1_000 });
 });
+
+// Issue 21, acceptance 3: the sentence is text with real spaces between its words (reading or
+// copying it gives words, not "Elperroladraba"), and punctuation stays attached to its word.
+test("the sentence's text has spaces between its words", async ({ page, request }) => {
+  const slug = await createRoom(request, { no_double_turn: false });
+  await openHydrated(page, slug);
+  for (const text of ["el", "perro", "ladraba", ",", "dijo"]) {
+    const response = await request.post(`/api/rooms/${slug}/words`, { data: { text } });
+    expect(response.status(), text).toBe(201);
+  }
+  await expect(sentenceWords(page)).toHaveCount(5, { timeout: 2_000 });
+  const text = await page.locator("#sentence").evaluate((element) => (element as HTMLElement).innerText);
+  expect(text.trim()).toBe("El perro ladraba, dijo");
+  // The same text as the server rendered it, before any script ran.
+  const served = await (await request.get(`/r/${slug}`)).text();
+  const words = served.match(/<p id="sentence"[\s\S]*?<\/p>/)?.[0] ?? "";
+  expect(words.replace(/<[^>]*>/g, "").replace(/\s+/g, " ").trim()).toBe("El perro ladraba, dijo");
+});

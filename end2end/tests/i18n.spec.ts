@@ -88,3 +88,31 @@ test.describe("a browser in Spanish", () => {
     await context.close();
   });
 });
+
+// Issue 21: the main room's built-in title, the lobby's three lines on how to play and every
+// page's meta description, in the reader's language.
+for (const [locale, mainTitle, howHeading, description] of [
+  ["en-US", "Main room", "How to play", /^frase: a game for classrooms/],
+  ["es-ES", "Sala principal", "Cómo se juega", /^frase: un juego para clase/],
+] as const) {
+  test.describe(`a browser in ${locale}`, () => {
+    test.use({ locale });
+
+    test("sees the main room's title, how to play and a description", async ({ page }) => {
+      await page.goto("/");
+      await expect(page.locator("#how-to-heading")).toHaveText(howHeading);
+      await expect(page.locator(".how-to li")).toHaveCount(3);
+      await page.goto("/r/main");
+      await hydrated(page);
+      await expect(page.locator("h1")).toHaveText(mainTitle);
+      await expect(page).toHaveTitle(`${mainTitle} · frase`);
+      for (const path of ["/", "/r/main", "/r/main/present", "/r/main/story"]) {
+        await page.goto(path);
+        await expect(page.locator('meta[name="description"]'), path).toHaveAttribute(
+          "content",
+          description,
+        );
+      }
+    });
+  });
+}

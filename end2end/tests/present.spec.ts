@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { createRoom, sentenceWords } from "./helpers";
+import { createRoom, openHydrated, sentenceWords } from "./helpers";
 
 // Issue 12, acceptances 2 and 3: the projector view follows the room live; a 1920x1080 screenshot
 // is kept with the test run (test-results/present-1920x1080.png) and shows the sentence, the join
@@ -48,4 +48,34 @@ test("the room page shows the join link and its QR code", async ({ page, request
   const png = PNG.sync.read(await page.locator("#join-qr").screenshot());
   const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
   expect(decoded?.data).toBe(joinUrl);
+});
+
+// Issue 21, acceptance 2: the projector follows the room as a viewer, so with one player and the
+// projector open the count of players online is 1, on both screens, with its singular.
+test("the projector does not count itself as a player", async ({ browser, request }) => {
+  const slug = await createRoom(request);
+  const playerContext = await browser.newContext();
+  const projectorContext = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const player = await playerContext.newPage();
+  const projector = await projectorContext.newPage();
+  await openHydrated(player, slug);
+  await projector.goto(`/r/${slug}/present`);
+  await expect(projector.locator("body[data-hydrated]")).toHaveCount(1, { timeout: 15_000 });
+  // The projector's stream is open (it shows the words as they land) before the counts are read.
+  const response = await request.post(`/api/rooms/${slug}/words`, { data: { text: "Hola" } });
+  expect(response.status()).toBe(201);
+  await expect(sentenceWords(projector)).toHaveText(["Hola"], { timeout: 2_000 });
+
+  for (const page of [player, projector]) {
+    await expect(page.locator("#online")).toHaveText("1");
+    await expect(page.locator(".online")).toHaveText(/^1 (persona conectada|person online)$/);
+  }
+  // A second player is counted; the projector still is not.
+  const secondContext = await browser.newContext();
+  const second = await secondContext.newPage();
+  await openHydrated(second, slug);
+  for (const page of [player, projector, second]) {
+    await expect(page.locator("#online")).toHaveText("2", { timeout: 3_000 });
+  }
+  await Promise.all([playerContext, projectorContext, secondContext].map((c) => c.close()));
 });

@@ -194,7 +194,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                 on:submit=on_configure>
                 {hidden.clone()}
                 <label for="settings-title">{t("host-settings-title")}</label>
-                <input id="settings-title" name="title" type="text" required maxlength="80"
+                <input id="settings-title" name="title" type="text" required maxlength=crate::domain::ROOM_TITLE_MAX_CHARS.to_string()
                     value=live.title.get_untracked() node_ref=title_input/>
                 <div class="row">
                     <label>

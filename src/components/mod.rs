@@ -5,6 +5,7 @@ pub mod join_panel;
 pub mod language_switch;
 pub mod my_word;
 pub mod name_form;
+pub mod online_count;
 pub mod sentence;
 pub mod story;
 pub mod turn_banner;

@@ -47,7 +47,7 @@ pub fn NameForm(me: Me, csrf: String) -> impl IntoView {
             <input type="hidden" name="csrf" value=csrf/>
             <label for="name-input">{t("name-label")}</label>
             <div class="row">
-                <input id="name-input" name="name" type="text" required maxlength="40"
+                <input id="name-input" name="name" type="text" required maxlength=crate::domain::DISPLAY_NAME_MAX_CHARS.to_string()
                     autocomplete="nickname" value=me.name node_ref=input/>
                 <button type="submit">{t("name-submit")}</button>
             </div>

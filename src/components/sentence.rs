@@ -17,6 +17,9 @@ pub fn Sentence(live: LiveRoom) -> impl IntoView {
                     key=|word| (word.id, word.text.clone(), word.attached)
                     let:word
                 >
+                    // A real space before each word that is not attached to the one before (the
+                    // first one's is collapsed away), so that the text reads and copies as words.
+                    {(!word.attached).then_some(" ")}
                     <span
                         class="word"
                         class:attached=word.attached

@@ -14,7 +14,10 @@ pub mod turns;
 pub mod user;
 pub mod word;
 
-pub use names::{DISPLAY_NAME_MAX_CHARS, DisplayName, NameError, ROOM_TITLE_MAX_CHARS, RoomTitle};
+pub use names::{
+    DISPLAY_NAME_MAX_CHARS, DisplayName, MAIN_ROOM_TITLE, NameError, ROOM_TITLE_MAX_CHARS,
+    RoomTitle,
+};
 pub use settings::{
     MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE, Mode, RoomSettings, SettingsError,
     SettingsField, TURN_SECONDS_RANGE, sentence_ends_after, whole_number,

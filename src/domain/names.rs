@@ -225,6 +225,10 @@ fn parse_label(raw: &str, max: usize) -> Result<String, NameError> {
     Ok(collapsed)
 }
 
+/// The title the main room is created with (`migrations/`), in Spanish, frase's first language;
+/// pages in another language show it translated (`i18n::shown_room_title`).
+pub const MAIN_ROOM_TITLE: &str = "Sala principal";
+
 /// The most characters a room title has.
 pub const ROOM_TITLE_MAX_CHARS: usize = 80;
 

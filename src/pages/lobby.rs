@@ -4,6 +4,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::error_message;
+use crate::domain::ROOM_TITLE_MAX_CHARS;
 use crate::i18n::{t, use_locale};
 use crate::server_fns::{CreateRoom, form_token};
 
@@ -41,6 +42,14 @@ pub fn Lobby() -> impl IntoView {
         <main class="page narrow lobby">
             <h1 class="brand">"frase"</h1>
             <p class="lead">{t("lobby-lead")}</p>
+            <section class="how-to" aria-labelledby="how-to-heading">
+                <h2 id="how-to-heading">{t("lobby-how-heading")}</h2>
+                <ol>
+                    <li>{t("lobby-how-1")}</li>
+                    <li>{t("lobby-how-2")}</li>
+                    <li>{t("lobby-how-3")}</li>
+                </ol>
+            </section>
             <a id="join-main" class="button primary" href="/r/main">{t("lobby-join-main")}</a>
             <form id="create-form" method="post" action=CreateRoom::PATH on:submit=on_create class="create">
                 <Suspense>
@@ -51,7 +60,7 @@ pub fn Lobby() -> impl IntoView {
                 </Suspense>
                 <label for="room-title">{t("lobby-create-label")}</label>
                 <div class="row">
-                    <input id="room-title" name="title" type="text" maxlength="80" autocomplete="off"
+                    <input id="room-title" name="title" type="text" maxlength=ROOM_TITLE_MAX_CHARS.to_string() autocomplete="off"
                         placeholder=t("lobby-create-placeholder") node_ref=title/>
                     <button type="submit" aria-busy=move || create.pending().get().to_string()>
                         {t("lobby-create-submit")}

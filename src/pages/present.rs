@@ -5,6 +5,7 @@ use crate::i18n::t;
 
 use super::room::with_room_from_url;
 use crate::components::join_panel::JoinPanel;
+use crate::components::online_count::OnlineCount;
 use crate::components::sentence::Sentence;
 use crate::components::turn_banner::TurnBanner;
 use crate::lens::Lens;
@@ -24,7 +25,7 @@ fn Present(data: RoomData) -> impl IntoView {
     let lens = Lens::new();
     provide_context(lens);
     #[cfg(feature = "hydrate")]
-    crate::live_client::follow(live, lens);
+    crate::live_client::follow(live, lens, crate::live_client::Audience::Viewer);
     let title = live.title;
     let suffix = t("present-title-suffix");
     let last_sentence = move || {
@@ -36,9 +37,7 @@ fn Present(data: RoomData) -> impl IntoView {
         <main class="present">
             <header class="present-header">
                 <h1>{move || title.get()}</h1>
-                <p class="online" aria-label=t("online-label")>
-                    <span id="online">{move || live.online.get()}</span>" "{t("online-people")}
-                </p>
+                <p class="present-online"><OnlineCount live/></p>
             </header>
             <TurnBanner live me=data.me.id.clone()/>
             <Sentence live/>

@@ -7,6 +7,7 @@ use crate::components::host_console::HostConsole;
 use crate::components::join_panel::JoinPanel;
 use crate::components::my_word::MyWord;
 use crate::components::name_form::NameForm;
+use crate::components::online_count::OnlineCount;
 use crate::components::sentence::Sentence;
 use crate::components::story::Story;
 use crate::components::turn_banner::TurnBanner;
@@ -69,7 +70,7 @@ fn Room(data: RoomData) -> impl IntoView {
     let lens = Lens::new();
     provide_context(lens);
     #[cfg(feature = "hydrate")]
-    crate::live_client::follow(live, lens);
+    crate::live_client::follow(live, lens, crate::live_client::Audience::Player);
 
     // A form posted without JavaScript comes back here with `?error=<code>`.
     let query = use_query_map();
@@ -85,9 +86,7 @@ fn Room(data: RoomData) -> impl IntoView {
                 <h1>{move || title.get()}</h1>
                 <p class="room-meta">
                     <span class="code">{t("room-code")}" "<strong>{slug.clone()}</strong></span>
-                    <span class="online" aria-label=t("online-label")>
-                        <span id="online">{move || live.online.get()}</span>" "{t("online-people")}
-                    </span>
+                    <OnlineCount live/>
                 </p>
             </header>
             <TurnBanner live me=data.me.id.clone()/>

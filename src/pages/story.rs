@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::error::AppError;
-use crate::i18n::{t, tr, use_locale};
+use crate::i18n::{shown_room_title, t, tr, use_locale};
 use crate::model::StoryPage as StoryData;
 use crate::server_fns::load_story;
 
@@ -55,12 +55,13 @@ fn Story(data: StoryData) -> impl IntoView {
     let empty = data.sentences.is_empty();
     let nobody = data.contributors.is_empty();
     let locale = use_locale();
+    let title = shown_room_title(locale, &data.slug, &data.title);
     view! {
-        <Title text=format!("{} · {} · frase", data.title, t("story-page-title-suffix"))/>
+        <Title text=format!("{} · {} · frase", title, t("story-page-title-suffix"))/>
         <main class="page story-page">
             <header class="room-header">
                 <a class="brand" href="/">"frase"</a>
-                <h1>{data.title.clone()}</h1>
+                <h1>{title.clone()}</h1>
                 <p class="room-meta"><a href=format!("/r/{}", data.slug)>{t("story-page-back")}</a></p>
             </header>
             <section id="story" class="story" aria-labelledby="story-heading">

@@ -32,24 +32,33 @@ pub struct Problem {
     pub code: String,
 }
 
-/// The answer any operation can give: an error, as problem+json (an error set for the
-/// document's `responses(...)`).
-#[derive(utoipa::IntoResponses)]
-#[response(
-    status = "default",
-    description = "An error",
-    content_type = "application/problem+json"
-)]
-pub struct AnyProblem(#[to_schema] pub Problem);
+/// Declares an error set of the document's `responses(...)`: one status, one description, the
+/// body a [`Problem`].
+macro_rules! problem_response {
+    ($(#[$doc:meta])* $name:ident, $status:literal, $description:literal) => {
+        $(#[$doc])*
+        #[derive(utoipa::IntoResponses)]
+        #[response(
+            status = $status,
+            description = $description,
+            content_type = "application/problem+json"
+        )]
+        pub struct $name(#[to_schema] pub Problem);
+    };
+}
 
-/// The answer of an operation on a room that is not there.
-#[derive(utoipa::IntoResponses)]
-#[response(
-    status = 404,
-    description = "No such room",
-    content_type = "application/problem+json"
-)]
-pub struct NoSuchRoom(#[to_schema] pub Problem);
+problem_response!(
+    /// The answer any operation can give.
+    AnyProblem, "default", "An error"
+);
+problem_response!(NoSuchRoom, 404, "No such room");
+problem_response!(NoSuchWord, 404, "No such room or word");
+problem_response!(MalformedBody, 400, "Malformed body");
+problem_response!(NotHost, 403, "Not the host");
+problem_response!(StaleIfMatch, 412, "Stale `If-Match`");
+problem_response!(InvalidRoom, 422, "Invalid title or settings");
+problem_response!(InvalidWord, 422, "Not a valid word");
+problem_response!(RoomLocked, 423, "The room is locked");
 
 impl Problem {
     fn of(error: &AppError, status: StatusCode) -> Problem {

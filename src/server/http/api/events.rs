@@ -37,6 +37,9 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
     pub last_event_id: Option<String>,
+    /// A viewer (a projector) follows the room without counting as one of its players.
+    #[serde(default)]
+    pub viewer: bool,
 }
 
 /// The version to resume after: the `Last-Event-ID` header (what a browser sends when it
@@ -112,8 +115,9 @@ pub async fn events(
         state.rooms.store().clone(),
         StreamStart {
             slug: slug.to_string(),
-            // A stream without a session cookie is nobody's: it does not count as a player.
-            user: (!session.fresh).then(|| session.user.to_string()),
+            // A stream without a session cookie is nobody's, and a viewer's (a projector's) is
+            // not a player's: neither counts as online.
+            user: (!session.fresh && !query.viewer).then(|| session.user.to_string()),
             last_event_id,
             retry: RETRY,
             heartbeat: HEARTBEAT,

@@ -23,7 +23,8 @@ use crate::server::http::problem::{AnyProblem, NoSuchRoom, Problem};
 
 /// `GET /api/rooms/{slug}/events` (described here: its body is a stream, not a JSON value).
 #[utoipa::path(get, path = "/api/rooms/{slug}/events", tag = "live", operation_id = "events",
-    params(RoomPath, LastEventId, ("last_event_id" = Option<i64>, Query, description = "Same as Last-Event-ID; the header wins")),
+    params(RoomPath, LastEventId, ("last_event_id" = Option<i64>, Query, description = "Same as Last-Event-ID; the header wins"),
+        ("viewer" = Option<bool>, Query, description = "`true`: a viewer (a projector) that does not count as a player online")),
     responses(
         (status = 200, description = "Server-Sent Events: `retry:`, then a `snapshot` (or the changes after Last-Event-ID), then `word`, `edit`, `delete`, `sentence`, `room`, `turn` events with the room version as id, `presence` events, and `: ping` comments",
             content_type = "text/event-stream", body = String,
@@ -137,6 +138,55 @@ mod tests {
         let room = &paths["/api/rooms/{slug}"];
         for method in ["get", "put", "patch", "delete"] {
             assert!(room.get(method).is_some(), "{method} /api/rooms/{{slug}}");
+        }
+        // The error sets: each status with its problem+json body.
+        let put = &room["put"]["responses"];
+        for status in ["200", "201", "400", "403", "404", "412", "422", "default"] {
+            assert!(put.get(status).is_some(), "PUT answers {status}");
+        }
+        assert_eq!(
+            put["412"]["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem"
+        );
+        assert_eq!(put["default"]["description"], "An error");
+        // One event of the stream: a kind per event, its data the type that kind carries.
+        let event = &paths["/api/rooms/{slug}/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]
+            ["schema"];
+        let kinds: Vec<&str> = event["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|kind| kind["properties"]["event"]["const"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "snapshot", "word", "edit", "delete", "sentence", "room", "turn", "presence"
+            ]
+        );
+        assert_eq!(
+            event["oneOf"][1]["properties"]["data"]["contentSchema"]["$ref"],
+            "#/components/schemas/WordView"
+        );
+        for name in ["/api/fn/add_word", "/api/fn/set_language"] {
+            let post = &paths[name]["post"];
+            assert!(
+                post["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object(),
+                "{name} takes a form"
+            );
+            assert!(
+                post["responses"]["303"].is_object(),
+                "{name} answers forms with a 303"
+            );
+        }
+        // Every schema a `$ref` names is in the document.
+        let text = document.to_string();
+        for reference in text.split("\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(
+                document["components"]["schemas"].get(name).is_some(),
+                "{name} is defined"
+            );
         }
         let settings = &document["components"]["schemas"]["RoomSettings"]["properties"];
         assert_eq!(settings["max_word_length"]["maximum"], 64);

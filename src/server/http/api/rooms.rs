@@ -14,7 +14,9 @@ use crate::domain::{RoomSettings, RoomTitle};
 use crate::error::AppError;
 use crate::model::{RoomSettingsPatch, RoomState, StorySentence};
 use crate::server::http::conditional::{none_match_hits, room_etag};
-use crate::server::http::problem::{AnyProblem, NoSuchRoom, Problem};
+use crate::server::http::problem::{
+    AnyProblem, InvalidRoom, MalformedBody, NoSuchRoom, NotHost, Problem, RoomLocked, StaleIfMatch,
+};
 use crate::server::rooms::{Put, Rooms};
 
 /// A new room; both fields are optional.
@@ -88,8 +90,8 @@ pub async fn get_room(
     responses(
         (status = 201, description = "Created; the caller is its host", body = RoomState, headers(
             ("Location" = String), ("ETag" = String))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid title or settings", body = Problem, content_type = "application/problem+json"),
+        MalformedBody,
+        InvalidRoom,
         AnyProblem,
     ))]
 pub async fn create_room(
@@ -142,11 +144,11 @@ fn room_response(status: StatusCode, state: RoomState) -> Result<Response, AppEr
     responses(
         (status = 200, description = "Replaced (host only)", body = RoomState, headers(("ETag" = String))),
         (status = 201, description = "Created; the caller is its host", body = RoomState, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
+        MalformedBody,
+        NotHost,
         (status = 404, description = "Not a room code", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid title or settings", body = Problem, content_type = "application/problem+json"),
+        StaleIfMatch,
+        InvalidRoom,
         AnyProblem,
     ))]
 pub async fn put_room(
@@ -185,11 +187,11 @@ pub async fn put_room(
 #[utoipa::path(patch, path = "/api/rooms/{slug}", tag = "rooms", params(RoomPath, IfMatch), request_body = PatchRoomBody,
     responses(
         (status = 200, description = "Changed", body = RoomState, headers(("ETag" = String))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
+        MalformedBody,
+        NotHost,
         NoSuchRoom,
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid title or settings", body = Problem, content_type = "application/problem+json"),
+        StaleIfMatch,
+        InvalidRoom,
         AnyProblem,
     ))]
 pub async fn patch_room(
@@ -220,7 +222,7 @@ pub async fn patch_room(
         (status = 204, description = "Deleted with its story"),
         (status = 403, description = "Not the host, or room `main`", body = Problem, content_type = "application/problem+json"),
         NoSuchRoom,
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        StaleIfMatch,
         AnyProblem,
     ))]
 pub async fn delete_room(
@@ -241,10 +243,10 @@ pub async fn delete_room(
 #[utoipa::path(post, path = "/api/rooms/{slug}/sentence/end", tag = "rooms", params(RoomPath, IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "The finished sentence", body = StorySentence),
-        (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
+        NotHost,
         NoSuchRoom,
         (status = 409, description = "The sentence has no words", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        StaleIfMatch,
         AnyProblem,
     ))]
 pub async fn end_sentence(
@@ -266,11 +268,11 @@ pub async fn end_sentence(
 #[utoipa::path(post, path = "/api/rooms/{slug}/round/start", tag = "rooms", params(RoomPath, IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "The room, its `turn` naming the first player", body = RoomState, headers(("ETag" = String))),
-        (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
+        NotHost,
         NoSuchRoom,
         (status = 409, description = "The room is not in `turns` mode", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "The room is locked", body = Problem, content_type = "application/problem+json"),
+        StaleIfMatch,
+        RoomLocked,
         AnyProblem,
     ))]
 pub async fn start_round(

@@ -11,7 +11,7 @@ use super::extract::{Caller, JsonBody};
 use crate::domain::DisplayName;
 use crate::error::AppError;
 use crate::model::Me;
-use crate::server::http::problem::{AnyProblem, Problem};
+use crate::server::http::problem::{AnyProblem, MalformedBody, Problem};
 use crate::server::rooms::Rooms;
 
 /// A new display name.
@@ -42,7 +42,7 @@ pub async fn get_me(
 #[utoipa::path(patch, path = "/api/me", tag = "users", request_body = RenameBody,
     responses(
         (status = 200, description = "Renamed", body = Me),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        MalformedBody,
         (status = 422, description = "Not a valid name", body = Problem, content_type = "application/problem+json"),
         AnyProblem,
     ))]

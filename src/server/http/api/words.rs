@@ -12,7 +12,10 @@ use super::idempotency::IdempotencyKey;
 use crate::error::AppError;
 use crate::i18n::Message;
 use crate::model::WordView;
-use crate::server::http::problem::{AnyProblem, NoSuchRoom, Problem};
+use crate::server::http::problem::{
+    AnyProblem, InvalidWord, MalformedBody, NoSuchRoom, NoSuchWord, Problem, RoomLocked,
+    StaleIfMatch,
+};
 use crate::server::rooms::{MAX_WORDS_PAGE, Rooms};
 
 /// A list of words.
@@ -52,14 +55,14 @@ pub struct WordsQuery {
     request_body = AddWordBody,
     responses(
         (status = 201, description = "Added", body = WordView, headers(("Location" = String))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        MalformedBody,
         NoSuchRoom,
         (status = 409, description = "Turn rule: not two words in a row", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The room is no longer at the `If-Match` version", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 16 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a valid word", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "The room is locked", body = Problem, content_type = "application/problem+json"),
+        InvalidWord,
+        RoomLocked,
         (status = 429, description = "Too many words too fast (`FRASE_RATE_LIMIT`)", body = Problem,
             content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until one more is allowed"))),
@@ -112,7 +115,7 @@ pub async fn list_words(
 #[utoipa::path(get, path = "/api/rooms/{slug}/words/{id}", tag = "words", params(WordPath),
     responses(
         (status = 200, description = "The word", body = WordView),
-        (status = 404, description = "No such room or word", body = Problem, content_type = "application/problem+json"),
+        NoSuchWord,
         AnyProblem,
     ))]
 pub async fn get_word(
@@ -127,11 +130,11 @@ pub async fn get_word(
     request_body = EditWordBody,
     responses(
         (status = 200, description = "Fixed", body = WordView),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        MalformedBody,
         (status = 403, description = "Not its author within 30 s, nor the host", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such room or word", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a valid word", body = Problem, content_type = "application/problem+json"),
+        NoSuchWord,
+        StaleIfMatch,
+        InvalidWord,
         AnyProblem,
     ))]
 pub async fn edit_word(
@@ -160,8 +163,8 @@ pub async fn edit_word(
     responses(
         (status = 204, description = "Removed"),
         (status = 403, description = "Not its author while it is the last word, nor the host", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such room or word", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        NoSuchWord,
+        StaleIfMatch,
         AnyProblem,
     ))]
 pub async fn delete_word(
