@@ -37,7 +37,5 @@ for seed in $seeds; do
     tail -n 50 "$SERVER_LOG" >&2
   }
   stop_server
-  SERVER_PID=
-  SERVER_DATA=
 done
 exit "$status"

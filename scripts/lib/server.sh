@@ -32,7 +32,8 @@ stop_server() {
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
-  [ -n "${SERVER_DATA:-}" ] && rm -rf "$SERVER_DATA"
+  if [ -n "${SERVER_DATA:-}" ]; then rm -rf "$SERVER_DATA"; fi
+  SERVER_PID= SERVER_DATA=
 }
 
 # The Python for the tools: 3.12 or newer where the machine has one (CPython 3.11 can fail inside

@@ -272,7 +272,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                     <label for="fix-word">{t("host-fix-label")}</label>
                     <div class="row">
                         <WordChoice id="fix-word" words node_ref=fix_selected/>
-                        <input name="text" type="text" required maxlength="64"
+                        <input name="text" type="text" required maxlength=crate::domain::MAX_WORD_LENGTH_RANGE.end().to_string()
                             aria-label=t("host-fix-text-label") autocomplete="off" node_ref=fix_text/>
                         <button type="submit">{t("host-fix")}</button>
                     </div>

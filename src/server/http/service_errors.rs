@@ -30,6 +30,9 @@ impl From<ServiceError> for AppError {
             ServiceError::Stale { current } => {
                 AppError::precondition_failed(message("problem-stale").arg("current", current))
             }
+            ServiceError::NoCurrentRoom(room) => {
+                AppError::precondition_failed(message("problem-stale-no-room").arg("room", room))
+            }
             ServiceError::NotHost(room) => {
                 AppError::forbidden("not-host", message("problem-not-host").arg("room", room))
             }

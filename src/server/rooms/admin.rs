@@ -1,6 +1,6 @@
 //! Rooms themselves: create (by code or by name), replace, change, delete.
 
-use super::{Precondition, Rooms, ServiceError, is_host, room_change, writable_room};
+use super::{Precondition, Rooms, ServiceError, is_host, missing_room, room_change, writable_room};
 use crate::domain::{RoomSettings, RoomSlug, RoomTitle};
 use crate::model::{RoomSettingsPatch, RoomState};
 use crate::server::session::UserId;
@@ -101,7 +101,7 @@ impl Rooms {
             let mut conn = self.store.read().await?;
             let room = store::room(&mut conn, slug.as_str())
                 .await?
-                .ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
+                .ok_or_else(|| missing_room(slug, precondition))?;
             if !is_host(&room, caller) {
                 return Err(ServiceError::NotHost(slug.to_string()));
             }

@@ -41,6 +41,10 @@ pub enum ServiceError {
     Locked(String),
     #[error("the room changed: it is at version {current}, not the one given in If-Match")]
     Stale { current: i64 },
+    /// `If-Match` named a version of a room that is not there: the condition is false (RFC 9110
+    /// §13.1.1), so 412 rather than 404.
+    #[error("If-Match names a version of room `{0}`, which does not exist")]
+    NoCurrentRoom(String),
     #[error("only the host of room `{0}` may do this")]
     NotHost(String),
     #[error("not allowed: {0}")]
@@ -506,13 +510,21 @@ fn is_host(room: &RoomRow, caller: &UserId) -> bool {
     room.host_id.as_deref() == Some(caller.as_str())
 }
 
+/// The error for a write to a room that is not there: 404, or 412 under `If-Match`.
+fn missing_room(slug: &RoomSlug, precondition: Precondition<'_>) -> ServiceError {
+    match precondition {
+        Some(_) => ServiceError::NoCurrentRoom(slug.to_string()),
+        None => ServiceError::RoomNotFound(slug.to_string()),
+    }
+}
+
 /// The room a write is about (read inside the write's transaction), checked against `If-Match`.
 fn writable_room(
     slug: &RoomSlug,
     room: Option<RoomRow>,
     precondition: Precondition<'_>,
 ) -> Result<RoomRow, ServiceError> {
-    let room = room.ok_or_else(|| ServiceError::RoomNotFound(slug.to_string()))?;
+    let room = room.ok_or_else(|| missing_room(slug, precondition))?;
     if let Some(accepted) = precondition
         && !accepted.contains(&room.version)
     {

@@ -43,26 +43,34 @@ pub struct EventsQuery {
 }
 
 /// The version to resume after: the `Last-Event-ID` header (what a browser sends when it
-/// reconnects) wins over `?last_event_id=` (what a page passes on its first connection).
+/// reconnects) wins over `?last_event_id=` (what a page passes on its first connection). Either
+/// one that is not a version (empty included: a browser sends none rather than an empty one) is
+/// a 400, even when the other would do.
 fn last_event_id(headers: &HeaderMap, query: &EventsQuery) -> Result<Option<i64>, AppError> {
-    let raw = match headers.get("last-event-id") {
-        Some(value) => Some(value.to_str().unwrap_or("").to_owned()),
-        None => query.last_event_id.clone(),
-    };
-    match raw.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(raw) => raw
-            .parse::<i64>()
-            .ok()
-            .filter(|v| *v >= 0)
-            .map(Some)
-            .ok_or_else(|| {
-                AppError::bad_request(
-                    "bad-last-event-id",
-                    Message::new("problem-bad-last-event-id").arg("value", raw),
-                )
-            }),
-    }
+    let header = headers
+        .get("last-event-id")
+        .map(|value| parse_version(value.to_str().unwrap_or("")))
+        .transpose()?;
+    let query = query
+        .last_event_id
+        .as_deref()
+        .map(parse_version)
+        .transpose()?;
+    Ok(header.or(query))
+}
+
+/// A room version as a client gives it back.
+fn parse_version(raw: &str) -> Result<i64, AppError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v >= 0)
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "bad-last-event-id",
+                Message::new("problem-bad-last-event-id").arg("value", raw),
+            )
+        })
 }
 
 pub async fn events(

@@ -8,7 +8,7 @@ pub mod idempotency;
 pub mod openapi;
 pub mod ops;
 pub mod rooms;
-pub mod server_fn_doc;
+pub mod server_fn_forms;
 pub mod server_fns;
 pub mod story;
 pub mod users;

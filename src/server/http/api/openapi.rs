@@ -8,7 +8,7 @@ use utoipa::OpenApi;
 use super::events::{self, LastEventId};
 use super::extract::RoomPath;
 use super::ops::{self, Health};
-use super::server_fn_doc;
+use super::server_fn_forms;
 use super::words::{self, WordList};
 use super::{rooms, story, users};
 use crate::domain::{Mode, RoomSettings};
@@ -23,7 +23,7 @@ use crate::server::http::problem::{AnyProblem, NoSuchRoom, Problem};
 
 /// `GET /api/rooms/{slug}/events` (described here: its body is a stream, not a JSON value).
 #[utoipa::path(get, path = "/api/rooms/{slug}/events", tag = "live", operation_id = "events",
-    params(RoomPath, LastEventId, ("last_event_id" = Option<i64>, Query, description = "Same as Last-Event-ID; the header wins"),
+    params(RoomPath, LastEventId, ("last_event_id" = Option<i64>, Query, minimum = 0, description = "Same as Last-Event-ID; the header wins"),
         ("viewer" = Option<bool>, Query, description = "`true`: a viewer (a projector) that does not count as a player online")),
     responses(
         (status = 200, description = "Server-Sent Events: `retry:`, then a `snapshot` (or the changes after Last-Event-ID), then `word`, `edit`, `delete`, `sentence`, `room`, `turn` events with the room version as id, `presence` events, and `: ping` comments",
@@ -95,7 +95,7 @@ pub fn document() -> serde_json::Value {
         ["text/event-stream"];
     *stream = serde_json::json!({ "schema": events::event_schema() });
     if let Some(paths) = document["paths"].as_object_mut() {
-        paths.extend(server_fn_doc::paths());
+        paths.extend(server_fn_forms::paths());
     }
     document
 }

@@ -7,11 +7,13 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
+use super::server_fn_forms::{FormError, check_form};
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::server::http::problem::{BODY_LIMIT, read_body};
 use crate::server::state::AppState;
 
@@ -95,8 +97,24 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     let (parts, body) = request.into_parts();
     let body = match read_body(body, BODY_LIMIT).await {
         Ok(body) => body,
-        Err(error) => return error.localized(locale).into_response(),
+        Err(error) => return function_error(error.localized(locale)),
     };
+    if let Err(refused) = check_form(parts.uri.path(), &body) {
+        let error = match refused {
+            FormError::Unknown(field) => AppError::bad_request(
+                "unknown-field",
+                Message::new("problem-unknown-field").arg("field", field),
+            ),
+            FormError::Repeated(field) => AppError::bad_request(
+                "repeated-field",
+                Message::new("problem-repeated-field").arg("field", field),
+            ),
+        };
+        if form_navigation {
+            return Redirect::to(&with_error(&back, &error.code)).into_response();
+        }
+        return function_error(error.localized(locale));
+    }
     let request = Request::from_parts(parts, Body::from(body));
     let response = leptos_axum::handle_server_fns_with_context(app_context(&state), request)
         .await
@@ -129,19 +147,32 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         return Response::from_parts(parts, Body::empty());
     }
     let error = error.unwrap_or_else(AppError::internal).localized(locale);
-    parts.status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (function_parts, body) = function_error(error).into_parts();
+    parts.status = function_parts.status;
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    parts.headers.extend(function_parts.headers);
+    Response::from_parts(parts, body)
+}
+
+/// A server function's error as its client reads it: the error as JSON, with its status (and
+/// `Retry-After` when it has one).
+fn function_error(error: AppError) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        serde_json::to_vec(&error).unwrap_or_default(),
+    )
+        .into_response();
     if let Some(seconds) = error.retry_after {
-        parts
-            .headers
+        response
+            .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    let body = serde_json::to_vec(&error).unwrap_or_default();
-    Response::from_parts(parts, Body::from(body))
+    response
 }
 
 #[cfg(test)]

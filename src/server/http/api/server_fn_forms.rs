@@ -1,4 +1,5 @@
-//! The server functions in the OpenAPI document: each one's path, its form fields, what it
+//! The forms the server functions take: each one's fields, which the handler enforces (a field
+//! it does not know, or one given twice, is a 400) and the OpenAPI document states, with what it
 //! answers a `fetch` (JSON) and a plain HTML form (a 303), and the errors it can give.
 //!
 //! Leptos generates their argument types, which cannot carry utoipa's derive, so they are
@@ -31,7 +32,7 @@ enum Field {
     Checkbox,
     /// A whole number within a domain range.
     Count { min: u32, max: u32 },
-    /// `free` or `turns`.
+    /// How players take turns (`Mode`).
     Mode,
     /// `es` or `en`.
     Language,
@@ -46,7 +47,9 @@ impl Field {
                 "description": "The room's code",
             }),
             Field::Word => json!({ "type": "string", "minLength": 1, "description": "One word" }),
-            Field::WordId => json!({ "type": "integer", "minimum": 1 }),
+            Field::WordId => {
+                json!({ "type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX })
+            }
             Field::Title { empty } => json!({
                 "type": "string",
                 "minLength": if empty { 0 } else { 1 },
@@ -62,7 +65,7 @@ impl Field {
             Field::Count { min, max } => {
                 json!({ "type": "integer", "minimum": min, "maximum": max })
             }
-            Field::Mode => json!({ "type": "string", "enum": ["free", "turns"] }),
+            Field::Mode => json!({ "$ref": "#/components/schemas/Mode" }),
             Field::Language => json!({ "type": "string", "enum": ["es", "en"] }),
         }
     }
@@ -252,12 +255,19 @@ const FUNCTIONS: &[ServerFunction] = &[
     },
 ];
 
+/// An error: the function's own as JSON (`ServerFunctionError`), or, from the guards that stand
+/// before every function (origin, limits), as problem+json.
 fn error_response(description: &str) -> Value {
     json!({
         "description": description,
-        "content": { "application/json": {
-            "schema": { "$ref": "#/components/schemas/ServerFunctionError" },
-        } },
+        "content": {
+            "application/json": {
+                "schema": { "$ref": "#/components/schemas/ServerFunctionError" },
+            },
+            "application/problem+json": {
+                "schema": { "$ref": "#/components/schemas/Problem" },
+            },
+        },
     })
 }
 
@@ -276,7 +286,7 @@ impl ServerFunction {
             }
         }
         properties.insert(
-            "csrf".to_owned(),
+            CSRF_FIELD.to_owned(),
             json!({
                 "type": "string",
                 "description": "The caller's CSRF token: required when a plain HTML form posts (`Accept: text/html`)",
@@ -325,7 +335,7 @@ impl ServerFunction {
         );
         responses.insert(
             "400".to_owned(),
-            error_response("Malformed or missing arguments"),
+            error_response("Malformed, missing, unknown or repeated fields"),
         );
         for (status, description) in self.errors {
             responses.insert(status.to_string(), error_response(description));
@@ -337,16 +347,55 @@ impl ServerFunction {
             "summary": self.summary,
             "operationId": format!("fn_{}", self.name),
             "requestBody": {
-                "required": true,
+                // A function without arguments takes an empty body too.
+                "required": !self.fields.is_empty(),
                 "content": { "application/x-www-form-urlencoded": { "schema": {
                     "type": "object",
                     "required": required,
                     "properties": properties,
+                    "additionalProperties": false,
                 } } },
             },
             "responses": responses,
         })
     }
+}
+
+/// The form field every page's forms add: the CSRF token.
+const CSRF_FIELD: &str = "csrf";
+
+/// Why a server function's form is refused before it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormError {
+    /// A field the function does not take.
+    Unknown(String),
+    /// A field given more than once.
+    Repeated(String),
+}
+
+/// Checks the names of a form posted to the server function at `path`: each is one of its
+/// fields (or the CSRF token), given once. A path that names no server function passes (the
+/// router answers it).
+pub fn check_form(path: &str, body: &[u8]) -> Result<(), FormError> {
+    let Some(function) = FUNCTIONS.iter().find(|function| function.path() == path) else {
+        return Ok(());
+    };
+    let mut seen: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+    for (name, _) in form_urlencoded::parse(body) {
+        let known = name == CSRF_FIELD
+            || function
+                .fields
+                .iter()
+                .any(|(field, _, _)| *field == name.as_ref());
+        if !known {
+            return Err(FormError::Unknown(name.into_owned()));
+        }
+        if seen.contains(&name) {
+            return Err(FormError::Repeated(name.into_owned()));
+        }
+        seen.push(name);
+    }
+    Ok(())
 }
 
 /// The server functions' paths, each `POST` only.
@@ -442,5 +491,31 @@ mod tests {
             mounted, described,
             "every mounted server function, and only those"
         );
+    }
+
+    #[test]
+    fn a_form_takes_only_its_own_fields_once() {
+        assert_eq!(
+            check_form("/api/fn/add_word", b"room=main&text=hola"),
+            Ok(())
+        );
+        assert_eq!(
+            check_form("/api/fn/add_word", b"room=main&text=hola&csrf=abc"),
+            Ok(())
+        );
+        assert_eq!(check_form("/api/fn/form_token", b""), Ok(()));
+        assert_eq!(
+            check_form("/api/fn/add_word", b"room=main&text=hola&extra=1"),
+            Err(FormError::Unknown("extra".to_owned()))
+        );
+        assert_eq!(
+            check_form("/api/fn/add_word", b"room=main&text=a&text=b"),
+            Err(FormError::Repeated("text".to_owned()))
+        );
+        assert_eq!(
+            check_form("/api/fn/set_language", b"lang=es&%E2%80%8B=1"),
+            Err(FormError::Unknown("\u{200b}".to_owned()))
+        );
+        assert_eq!(check_form("/api/fn/not_a_function", b"x=1"), Ok(()));
     }
 }
