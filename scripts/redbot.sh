@@ -25,10 +25,14 @@ wasm=$(curl -sf "$SERVER_BASE/r/main" | grep -o '/pkg/[^"]*\.wasm' | head -n1)
 css=$(curl -sf "$SERVER_BASE/r/main" | grep -o '/pkg/[^"]*\.css' | head -n1)
 [ -n "$css" ] || { echo "the page references no stylesheet" >&2; exit 1; }
 
-"$venv/bin/python" scripts/redbot_check.py tests/redbot-exceptions.toml "$SERVER_BASE" \
-  "GET /" "GET /r/main" "GET /r/main/story" "GET /r/main/present" \
+status=0
+for target in "GET /" "GET /r/main" "GET /r/main/story" "GET /r/main/present" \
   "GET /api/rooms/main" "GET /api/rooms/main/words" "GET /api/rooms/main/words/1" \
   "GET /api/rooms/main/story" "GET /api/me" "GET /healthz" "GET /api/openapi.json" \
   "GET $wasm" "GET $css" "GET /favicon.svg" \
   "GET /api/rooms/no-such-room" "GET /join?code=main" \
-  'POST /api/rooms/main/words {"text":"fin"}'
+  'POST /api/rooms/main/words {"text":"fin"}'; do
+  timeout 60 "$venv/bin/python" scripts/redbot_check.py tests/redbot-exceptions.toml "$SERVER_BASE" "$target" || status=1
+  echo
+done
+exit "$status"

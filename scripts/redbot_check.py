@@ -1,8 +1,10 @@
-"""Runs REDbot (https://redbot.org, `pip install redbot`) on requests to one server and prints every
-note with its level, category and name. Exits 1 when any note is at the warning level or worse
-and not excepted, with a reason, in the exceptions file.
+"""Runs REDbot (https://redbot.org, `pip install redbot`) on one request and prints every note with
+its level, category and name. Exits 1 when any note is at the warning level or worse and not
+excepted, with a reason, in the exceptions file. (One request a process: REDbot's event loop does
+not start twice.)
 
-    python3 scripts/redbot_check.py EXCEPTIONS.toml BASE_URL 'GET /path' 'POST /path {"json": 1}' ...
+    python3 scripts/redbot_check.py EXCEPTIONS.toml BASE_URL 'GET /path'
+    python3 scripts/redbot_check.py EXCEPTIONS.toml BASE_URL 'POST /path {"json": 1}'
 
 The exceptions file lists `[[exception]]` tables: `note` (REDbot's name for it, e.g.
 `STORE_PUBLIC_UNNECESSARY`), `path` (a regular expression the request path must match, from its
@@ -82,16 +84,12 @@ def check(base, target, exceptions):
 
 
 def main() -> int:
-    if len(sys.argv) < 4:
+    if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
         return 2
     exceptions = load_exceptions(sys.argv[1])
-    base = sys.argv[2].rstrip("/")
-    failing = 0
-    for target in sys.argv[3:]:
-        failing += check(base, target, exceptions)
-        print()
-    print(f"{failing} note(s) at the warning level or worse, not excepted")
+    failing = check(sys.argv[2].rstrip("/"), sys.argv[3], exceptions)
+    print(f"  {failing} note(s) at the warning level or worse, not excepted")
     return 1 if failing else 0
 
 

@@ -186,7 +186,7 @@ pub fn public_file(path: &str, headers: &HeaderMap) -> Option<Response> {
     if name.is_empty() || name.starts_with("pkg/") {
         return None;
     }
-    serve(name, headers, "public, max-age=3600")
+    serve(name, headers, "max-age=3600")
 }
 
 #[cfg(test)]

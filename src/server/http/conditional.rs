@@ -125,6 +125,38 @@ pub fn if_match_versions(headers: &HeaderMap) -> Option<Vec<i64>> {
     )
 }
 
+/// A JSON body that may change at any moment, for caches to revalidate each time: `no-cache`
+/// with a strong `ETag` of the body, and 304 when `If-None-Match` already has it.
+pub fn revalidated_json(
+    request_headers: &HeaderMap,
+    body: impl Into<axum::body::Bytes>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use http::{HeaderValue, StatusCode, header};
+    let body = body.into();
+    let etag = content_etag(&body);
+    let mut response = if none_match_hits(request_headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response()
+    };
+    let headers = response.headers_mut();
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // A 304 carries what its 200 would (RFC 9110 §15.4.5), and the 200 may be compressed.
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,6 +215,8 @@ pub struct Subscription {
     pub closed: CancellationToken,
     channel: Arc<RoomChannel>,
     user: Option<String>,
+    /// Counted as online: not a viewer's (a projector's) stream.
+    counted: bool,
 }
 
 impl Hub {
@@ -280,23 +282,28 @@ impl Hub {
     /// Opens a subscription to a room's frames. Subscribe before reading the room's state, so
     /// that nothing committed in between is missed (duplicates are dropped by version).
     pub fn subscribe(&self, slug: &str) -> Subscription {
-        self.subscribe_as(slug, None)
+        self.subscribe_as(slug, None, true)
     }
 
     /// [`Hub::subscribe`], for a known user: they count as present in the room while it lasts.
-    pub fn subscribe_as(&self, slug: &str, user: Option<&str>) -> Subscription {
+    /// A subscription of `user` (for the turns of a round), counted as online unless `counted`
+    /// is false (a projector follows a room without being one of its players).
+    pub fn subscribe_as(&self, slug: &str, user: Option<&str>, counted: bool) -> Subscription {
         let channel = self.channel(slug);
         if let Some(user) = user {
             *lock(&channel.present).entry(user.to_owned()).or_default() += 1;
         }
         let messages = channel.messages.subscribe();
-        channel.online.fetch_add(1, Ordering::SeqCst);
-        channel.presence_here_changed();
+        if counted {
+            channel.online.fetch_add(1, Ordering::SeqCst);
+            channel.presence_here_changed();
+        }
         Subscription {
             messages,
             closed: channel.closed.clone(),
             channel,
             user: user.map(str::to_owned),
+            counted,
         }
     }
 
@@ -563,8 +570,10 @@ impl Drop for Subscription {
                 }
             }
         }
-        self.channel.online.fetch_sub(1, Ordering::SeqCst);
-        self.channel.presence_here_changed();
+        if self.counted {
+            self.channel.online.fetch_sub(1, Ordering::SeqCst);
+            self.channel.presence_here_changed();
+        }
     }
 }
 
@@ -965,9 +974,9 @@ mod tests {
     #[tokio::test]
     async fn the_users_present_are_those_with_a_stream_open() {
         let hub = Hub::new();
-        let ana = hub.subscribe_as("main", Some("ana"));
-        let ana_again = hub.subscribe_as("main", Some("ana"));
-        let luis = hub.subscribe_as("main", Some("luis"));
+        let ana = hub.subscribe_as("main", Some("ana"), true);
+        let ana_again = hub.subscribe_as("main", Some("ana"), true);
+        let luis = hub.subscribe_as("main", Some("luis"), true);
         let _anonymous = hub.subscribe("main");
         let mut present = hub.present_users("main");
         present.sort();

@@ -33,6 +33,8 @@ pub struct StreamStart {
     pub slug: String,
     /// Whose stream this is: they count as present in the room while it is open.
     pub user: Option<String>,
+    /// Counted as online (a viewer's stream, a projector's, is not).
+    pub counted: bool,
     /// The last version the client has seen, from `Last-Event-ID` (or `?last_event_id=`).
     pub last_event_id: Option<i64>,
     /// The `retry:` the stream opens with.
@@ -135,9 +137,9 @@ pub fn event_stream(
     // The database reads below are boxed while they run: inline, the largest of them would
     // size the stream's state for as long as it is open, which is mostly waiting for frames.
     async_stream::stream! {
-        let StreamStart { slug, user, last_event_id, retry, heartbeat } = start;
+        let StreamStart { slug, user, counted, last_event_id, retry, heartbeat } = start;
         // Subscribe first: whatever commits from here on reaches us, live or through the log.
-        let mut subscription = hub.subscribe_as(&slug, user.as_deref());
+        let mut subscription = hub.subscribe_as(&slug, user.as_deref(), counted);
         // A shutdown that began before we subscribed sent its `Closed` before we could see it.
         if shutdown.is_cancelled() {
             return;

@@ -123,9 +123,10 @@ pub async fn events(
         state.rooms.store().clone(),
         StreamStart {
             slug: slug.to_string(),
-            // A stream without a session cookie is nobody's, and a viewer's (a projector's) is
-            // not a player's: neither counts as online.
+            // A stream without a session cookie is nobody's; a viewer's (a projector's) is not
+            // a player's, and does not count as online either.
             user: (!session.fresh && !query.viewer).then(|| session.user.to_string()),
+            counted: !query.viewer,
             last_event_id,
             retry: RETRY,
             heartbeat: HEARTBEAT,

@@ -2,7 +2,9 @@
 //! from the very types that parse requests and shape responses, and from the handlers' own
 //! annotations.
 
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+
+use crate::server::http::conditional::revalidated_json;
 use utoipa::OpenApi;
 
 use super::events::{self, LastEventId};
@@ -101,14 +103,11 @@ pub fn document() -> serde_json::Value {
 }
 
 /// `GET /api/openapi.json`, encoded once.
-pub async fn openapi_json() -> Response {
+pub async fn openapi_json(headers: http::HeaderMap) -> Response {
     static ENCODED: std::sync::OnceLock<bytes::Bytes> = std::sync::OnceLock::new();
     let body = ENCODED.get_or_init(|| serde_json::to_vec(&document()).unwrap_or_default().into());
-    (
-        [(http::header::CONTENT_TYPE, "application/json")],
-        body.clone(),
-    )
-        .into_response()
+    // It changes with a new version of frase only; caches ask again, cheaply, rather than guess.
+    revalidated_json(&headers, body.clone())
 }
 
 #[cfg(test)]

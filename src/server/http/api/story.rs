@@ -90,7 +90,7 @@ pub async fn story(
     }
     response_headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=5, must-revalidate"),
+        HeaderValue::from_static("max-age=5, must-revalidate"),
     );
     response_headers.insert(header::VARY, HeaderValue::from_static("Accept"));
     Ok(response)

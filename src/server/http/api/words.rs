@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -12,6 +12,7 @@ use super::idempotency::IdempotencyKey;
 use crate::error::AppError;
 use crate::i18n::Message;
 use crate::model::WordView;
+use crate::server::http::conditional::revalidated_json;
 use crate::server::http::problem::{
     AnyProblem, InvalidWord, MalformedBody, NoSuchRoom, NoSuchWord, Problem, RoomLocked,
     StaleIfMatch,
@@ -98,6 +99,7 @@ pub async fn list_words(
     State(rooms): State<Rooms>,
     RoomPath { slug }: RoomPath,
     QueryParams(query): QueryParams<WordsQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let after = query.after.unwrap_or(0);
     let limit = query.limit.unwrap_or(MAX_WORDS_PAGE);
@@ -108,7 +110,7 @@ pub async fn list_words(
         ));
     }
     let words = rooms.words_after(&slug, after, limit).await?;
-    Ok(Json(WordList { words }).into_response())
+    Ok(revalidated_json(&headers, json_body(&WordList { words })?))
 }
 
 /// `GET /api/rooms/{slug}/words/{id}`.
@@ -121,8 +123,12 @@ pub async fn list_words(
 pub async fn get_word(
     State(rooms): State<Rooms>,
     WordPath { slug, id }: WordPath,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    Ok(Json(rooms.word(&slug, id).await?).into_response())
+    Ok(revalidated_json(
+        &headers,
+        json_body(&rooms.word(&slug, id).await?)?,
+    ))
 }
 
 /// `PATCH /api/rooms/{slug}/words/{id}`: fixes a word.
@@ -179,4 +185,12 @@ pub async fn delete_word(
         .delete_word(&slug, id, &session.user, precondition.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A body as JSON.
+fn json_body(value: &impl Serialize) -> Result<Vec<u8>, AppError> {
+    serde_json::to_vec(value).map_err(|error| {
+        tracing::error!(%error, "a response could not be encoded");
+        AppError::internal()
+    })
 }

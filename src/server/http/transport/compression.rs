@@ -15,6 +15,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use futures::future::BoxFuture;
 use tower::{Layer, Service, ServiceExt};
+use tower_http::compression::predicate::{And, DefaultPredicate, Predicate, SizeAbove};
 use tower_http::compression::{Compression, CompressionLayer};
 
 /// Whether a request opens an event stream (`GET /api/rooms/{slug}/events`).
@@ -22,6 +23,14 @@ fn opens_event_stream(request: &Request) -> bool {
     let path = request.uri().path();
     path.starts_with("/api/rooms/") && path.ends_with("/events")
 }
+
+/// Bodies smaller than this go out as they are: the encoding's own framing would make a short
+/// JSON answer (`/api/me`, `/healthz`) larger, not smaller.
+const MIN_COMPRESSED_BYTES: u16 = 128;
+
+/// What is compressed: what tower-http compresses by default (not images, not event streams), of
+/// at least [`MIN_COMPRESSED_BYTES`] (or of unknown length, as a streamed page is).
+type Compressible = And<DefaultPredicate, SizeAbove>;
 
 /// [`CompressionLayer`] for every response but event streams.
 #[derive(Clone, Default)]
@@ -32,7 +41,9 @@ impl<S: Clone> Layer<S> for CompressUnlessStream {
 
     fn layer(&self, inner: S) -> CompressUnless<S> {
         CompressUnless {
-            compressed: CompressionLayer::new().layer(inner.clone()),
+            compressed: CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(MIN_COMPRESSED_BYTES)))
+                .layer(inner.clone()),
             plain: inner,
         }
     }
@@ -40,7 +51,7 @@ impl<S: Clone> Layer<S> for CompressUnlessStream {
 
 #[derive(Clone)]
 pub struct CompressUnless<S> {
-    compressed: Compression<S>,
+    compressed: Compression<S, Compressible>,
     plain: S,
 }
 
