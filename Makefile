@@ -16,10 +16,10 @@ ADDR ?= 0.0.0.0:3000
 # End-to-end runs use their own port and a throwaway data directory.
 E2E_PORT ?= 3917
 
-.PHONY: help bootstrap bootstrap-test build serve cluster dev test test-rust test-e2e test-api redbot test-dev lint clean bench
+.PHONY: help bootstrap bootstrap-test build serve cluster dev test test-rust test-e2e test-api redbot test-dev lint clean bench lighthouse
 
 help:
-	@echo "make serve | make test | make dev | make build | make lint | make clean"
+	@echo "make serve | make test | make dev | make build | make lint | make bench | make lighthouse | make clean"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -90,6 +90,10 @@ test-dev: bootstrap-test
 BENCH_SUBSCRIBERS ?= 1000,10000
 bench: build
 	@$(TOOLCHAIN) SUBSCRIBERS=$(BENCH_SUBSCRIBERS) cargo bench --profile benchmark --features ssr --bench live
+
+# Lighthouse scores (mobile and desktop) of the lobby and a room: a measurement, never a test.
+lighthouse: build bootstrap-test
+	@scripts/lighthouse.sh
 
 # Lints with the machine's rustup toolchain (Debian's rustc-web ships no clippy or rustfmt); the
 # WebAssembly side too where rustup has the wasm32 target.

@@ -75,6 +75,7 @@ my-word = Your word:
 my-word-undo = Undo
 my-word-fixed-label = Corrected word
 my-word-fix = Fix
+my-word-wait = Now it is someone else's turn: wait for their word to add another of yours.
 name-label = Your name
 name-submit = Change
 name-shown-as = You appear as
@@ -111,6 +112,14 @@ host-fix-label = Fix a word
 host-fix-text-label = Corrected text
 host-fix = Fix
 host-clear = Clear the sentence
+host-group-play = The game
+host-group-words = The words
+host-group-settings = Room settings
+host-group-danger = No way back
+host-clear-warning = Every word of the open sentence goes; finished sentences stay.
+host-clear-confirm = Yes, clear the sentence
+host-delete-warning = The room, its sentence and its story are gone for everyone.
+host-delete-confirm = Yes, delete the room
 
 ## The pages' error messages, by error code
 

@@ -75,6 +75,7 @@ my-word = Tu palabra:
 my-word-undo = Deshacer
 my-word-fixed-label = Palabra corregida
 my-word-fix = Corregir
+my-word-wait = Ahora le toca a otra persona: espera su palabra para añadir otra tuya.
 name-label = Tu nombre
 name-submit = Cambiar
 name-shown-as = Apareces como
@@ -111,6 +112,14 @@ host-fix-label = Corregir una palabra
 host-fix-text-label = Texto corregido
 host-fix = Corregir
 host-clear = Vaciar la frase
+host-group-play = La partida
+host-group-words = Las palabras
+host-group-settings = Ajustes de la sala
+host-group-danger = Sin vuelta atrás
+host-clear-warning = Se quitan todas las palabras de la frase abierta; las frases terminadas se quedan.
+host-clear-confirm = Sí, vaciar la frase
+host-delete-warning = La sala, su frase y su historia desaparecen para todos.
+host-delete-confirm = Sí, borrar la sala
 
 ## Mensajes de error de las páginas, por código de error
 

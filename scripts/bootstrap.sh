@@ -50,11 +50,11 @@ apt_install() {
     fail "missing: $* — this is not a Debian/Ubuntu system; install the equivalent packages by hand"
   if [ "$APT_UPDATED" -eq 0 ]; then
     note "apt-get update"
-    as_root apt-get update -qq >/dev/null || fail "apt-get update failed"
+    as_root apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || fail "apt-get update failed"
     APT_UPDATED=1
   fi
   note "apt-get install $*"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null ||
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null ||
     fail "apt-get install $* failed"
 }
 

@@ -19,7 +19,7 @@ for word in Había una vez. Y; do
   curl -sf -o /dev/null -X POST "$SERVER_BASE/api/rooms/main/words" \
     -H 'content-type: application/json' -d "{\"text\":\"$word\"}"
 done
-wasm=$(curl -sf "$SERVER_BASE/r/main" | grep -o '/pkg/[^"]*\.wasm' | head -n1)
+wasm=$(curl -sf "$SERVER_BASE/r/main" | grep -o "/pkg/[^\"' ]*\.wasm" | head -n1)
 [ -n "$wasm" ] || { echo "the page references no .wasm" >&2; exit 1; }
 
 css=$(curl -sf "$SERVER_BASE/r/main" | grep -o '/pkg/[^"]*\.css' | head -n1)

@@ -77,7 +77,7 @@ if [ -x target/release/frase ]; then
   base="http://127.0.0.1:$((port + 2))"
   for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
   page=$(curl -sf -D "$release_dir/headers" "$base/r/main" || true)
-  wasm=$(grep -o '/pkg/[^"]*\.wasm' <<<"$page" | head -n1 || true)
+  wasm=$(grep -o "/pkg/[^\"' ]*\.wasm" <<<"$page" | head -n1 || true)
   wasm_status=$(curl -s -o /dev/null -w '%{http_code}' "$base${wasm:-/pkg/none.wasm}" || true)
   kill "$release_pid" 2>/dev/null || true
   wait "$release_pid" 2>/dev/null || true

@@ -30,3 +30,16 @@ test("the word form works without JavaScript", async ({ browser, request }) => {
   await expect(ana.locator("#sentence .word")).toHaveCount(0);
   await Promise.all(players.map((context) => context.close()));
 });
+
+// Issue 21: a page that will not run the WebAssembly client does not download it.
+test("without JavaScript no page downloads the .wasm", async ({ page, request }) => {
+  const slug = await createRoom(request);
+  const fetched: string[] = [];
+  page.on("request", (sent) => fetched.push(new URL(sent.url()).pathname));
+  for (const path of ["/", `/r/${slug}`, `/r/${slug}/present`, `/r/${slug}/story`]) {
+    await page.goto(path);
+    await page.waitForLoadState("networkidle");
+  }
+  expect(fetched.filter((path) => path.endsWith(".css")).length, "the pages loaded their styles").toBeGreaterThan(0);
+  expect(fetched.filter((path) => path.endsWith(".wasm")), "no .wasm fetched").toEqual([]);
+});

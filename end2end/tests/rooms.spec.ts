@@ -69,6 +69,9 @@ test("a host runs a room that guests join by code", async ({ browser }) => {
   for (const page of [host, ana, bea]) {
     await expect(sentenceWords(page)).toHaveText(["Había", "voz"], { timeout: 2_000 });
   }
+  // Clearing cannot be undone: it takes two steps, open, then confirm.
+  await expect(host.locator("#clear-form button[type=submit]")).toBeHidden();
+  await host.locator("#clear-confirm summary").click();
   await host.locator("#clear-form button[type=submit]").click();
   for (const page of [host, ana, bea]) {
     await expect(sentenceWords(page)).toHaveCount(0, { timeout: 2_000 });
@@ -106,7 +109,7 @@ test("an author fixes and undoes their own word", async ({ browser, request }) =
   await expect(bea.locator("#my-word"), "only the author gets the controls").toHaveCount(0);
 
   await ana.locator("#fix-text").fill("gato");
-  await ana.locator("#fix-form button[type=submit]").click();
+  await ana.locator("#my-fix-form button[type=submit]").click();
   for (const page of [ana, bea]) {
     await expect(sentenceWords(page)).toHaveText(["Gato"], { timeout: 2_000 });
   }

@@ -187,106 +187,135 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
         }
     };
 
+    let present = format!("/r/{room}/present");
     view! {
         <section id="host-console" class="host-console" aria-labelledby="host-heading">
-            <h2 id="host-heading">{t("host-heading")}</h2>
-            <form id="settings-form" class="settings" method="post" action=ConfigureRoom::PATH
-                on:submit=on_configure>
-                {hidden.clone()}
-                <label for="settings-title">{t("host-settings-title")}</label>
-                <input id="settings-title" name="title" type="text" required maxlength=crate::domain::ROOM_TITLE_MAX_CHARS.to_string()
-                    value=live.title.get_untracked() node_ref=title_input/>
-                <div class="row">
-                    <label>
-                        {t("host-settings-word-length")}
-                        <input name="max_word_length" type="number" required
-                            min=*MAX_WORD_LENGTH_RANGE.start() max=*MAX_WORD_LENGTH_RANGE.end()
-                            value=settings.with_untracked(|s| s.max_word_length)
-                            node_ref=word_length_input/>
-                    </label>
-                    <label>
-                        {t("host-settings-sentence-words")}
-                        <input name="max_sentence_words" type="number" required
-                            min=*MAX_SENTENCE_WORDS_RANGE.start() max=*MAX_SENTENCE_WORDS_RANGE.end()
-                            value=settings.with_untracked(|s| s.max_sentence_words)
-                            node_ref=sentence_words_input/>
-                    </label>
-                </div>
-                <label class="check">
-                    <input name="no_double_turn" type="checkbox"
-                        checked=settings.with_untracked(|s| s.no_double_turn)
-                        node_ref=turn_rule_input/>
-                    {t("host-settings-no-double-turn")}
-                </label>
-                <div class="row">
-                    <label>
-                        {t("host-settings-mode")}
-                        <select name="mode" node_ref=mode_select>
-                            <option value="open" selected=move || !turns()>{t("host-mode-open")}</option>
-                            <option value="turns" selected=turns>{t("host-mode-turns")}</option>
-                        </select>
-                    </label>
-                    <label>
-                        {t("host-settings-turn-seconds")}
-                        <input name="turn_seconds" type="number" required
-                            min=*TURN_SECONDS_RANGE.start() max=*TURN_SECONDS_RANGE.end()
-                            value=settings.with_untracked(|s| s.turn_seconds)
-                            node_ref=turn_seconds_input/>
-                    </label>
-                </div>
-                <button type="submit">{t("host-settings-save")}</button>
-            </form>
-            <div class="host-actions">
-                <form id="lock-form" method="post" action=LockRoom::PATH on:submit=on_lock>
-                    {hidden.clone()}
-                    <input type="hidden" name="locked" value=move || (!locked()).to_string()/>
-                    <button type="submit" aria-pressed=move || locked().to_string()>
-                        {move || tr(locale, if locked() { "host-open" } else { "host-lock" }, &[])}
-                    </button>
-                </form>
-                <form id="round-form" method="post" action=StartRound::PATH
-                    on:submit=on_start_round class:hidden=move || !turns()>
-                    {hidden.clone()}
-                    <button type="submit">
-                        {move || if live.turn.with(Option::is_some) {
-                            tr(locale, "host-start-another-round", &[])
-                        } else {
-                            tr(locale, "host-start-round", &[])
-                        }}
-                    </button>
-                </form>
-                <form id="end-form" method="post" action=EndSentence::PATH on:submit=on_end>
-                    {hidden.clone()}
-                    <button type="submit">{t("host-end-sentence")}</button>
-                </form>
-                <form id="remove-form" method="post" action=RemoveWord::PATH on:submit=on_remove>
-                    {hidden.clone()}
-                    <label for="remove-word">{t("host-remove-label")}</label>
-                    <div class="row">
-                        <WordChoice id="remove-word" words node_ref=selected/>
-                        <button type="submit">{t("host-remove")}</button>
-                    </div>
-                </form>
-                <form id="fix-form" method="post" action=FixWord::PATH on:submit=on_fix>
-                    {hidden.clone()}
-                    <label for="fix-word">{t("host-fix-label")}</label>
-                    <div class="row">
-                        <WordChoice id="fix-word" words node_ref=fix_selected/>
-                        <input name="text" type="text" required maxlength=crate::domain::MAX_WORD_LENGTH_RANGE.end().to_string()
-                            aria-label=t("host-fix-text-label") autocomplete="off" node_ref=fix_text/>
-                        <button type="submit">{t("host-fix")}</button>
-                    </div>
-                </form>
-                <form id="clear-form" method="post" action=ClearSentence::PATH on:submit=on_clear>
-                    {hidden.clone()}
-                    <button type="submit">{t("host-clear")}</button>
-                </form>
-                <form id="delete-form" method="post" action=DeleteRoom::PATH on:submit=on_delete>
-                    {hidden}
-                    <button type="submit" class="danger">{t("host-delete")}</button>
-                </form>
+            <div class="host-top">
+                <h2 id="host-heading">{t("host-heading")}</h2>
+                <a id="host-present-link" class="button" href=present target="_blank">
+                    {t("room-present-link")}
+                </a>
             </div>
             <p id="host-error" class="error" role="alert">{move || error.get()}</p>
+            <div class="host-groups">
+                <section class="host-group" aria-labelledby="host-play-heading">
+                    <h3 id="host-play-heading">{t("host-group-play")}</h3>
+                    <div class="host-buttons">
+                        <form id="lock-form" method="post" action=LockRoom::PATH on:submit=on_lock>
+                            {hidden.clone()}
+                            <input type="hidden" name="locked" value=move || (!locked()).to_string()/>
+                            <button type="submit" class="secondary" aria-pressed=move || locked().to_string()>
+                                {move || tr(locale, if locked() { "host-open" } else { "host-lock" }, &[])}
+                            </button>
+                        </form>
+                        <form id="round-form" method="post" action=StartRound::PATH
+                            on:submit=on_start_round class:hidden=move || !turns()>
+                            {hidden.clone()}
+                            <button type="submit">
+                                {move || if live.turn.with(Option::is_some) {
+                                    tr(locale, "host-start-another-round", &[])
+                                } else {
+                                    tr(locale, "host-start-round", &[])
+                                }}
+                            </button>
+                        </form>
+                        <form id="end-form" method="post" action=EndSentence::PATH on:submit=on_end>
+                            {hidden.clone()}
+                            <button type="submit">{t("host-end-sentence")}</button>
+                        </form>
+                    </div>
+                </section>
+                <section class="host-group" aria-labelledby="host-words-heading">
+                    <h3 id="host-words-heading">{t("host-group-words")}</h3>
+                    <form id="remove-form" method="post" action=RemoveWord::PATH on:submit=on_remove>
+                        {hidden.clone()}
+                        <label for="remove-word">{t("host-remove-label")}</label>
+                        <div class="row">
+                            <WordChoice id="remove-word" words node_ref=selected/>
+                            <button type="submit" class="secondary">{t("host-remove")}</button>
+                        </div>
+                    </form>
+                    <form id="fix-form" method="post" action=FixWord::PATH on:submit=on_fix>
+                        {hidden.clone()}
+                        <label for="fix-word">{t("host-fix-label")}</label>
+                        <div class="row">
+                            <WordChoice id="fix-word" words node_ref=fix_selected/>
+                            <input name="text" type="text" required
+                                maxlength=crate::domain::MAX_WORD_LENGTH_RANGE.end().to_string()
+                                aria-label=t("host-fix-text-label") autocomplete="off" node_ref=fix_text/>
+                            <button type="submit" class="secondary">{t("host-fix")}</button>
+                        </div>
+                    </form>
+                </section>
+                <section class="host-group" aria-labelledby="host-settings-heading">
+                    <h3 id="host-settings-heading">{t("host-group-settings")}</h3>
+                    <form id="settings-form" class="settings" method="post" action=ConfigureRoom::PATH
+                        on:submit=on_configure>
+                        {hidden.clone()}
+                        <label for="settings-title">{t("host-settings-title")}</label>
+                        <input id="settings-title" name="title" type="text" required
+                            maxlength=crate::domain::ROOM_TITLE_MAX_CHARS.to_string()
+                            value=live.title.get_untracked() node_ref=title_input/>
+                        <div class="fields">
+                            <label>
+                                {t("host-settings-word-length")}
+                                <input name="max_word_length" type="number" required
+                                    min=*MAX_WORD_LENGTH_RANGE.start() max=*MAX_WORD_LENGTH_RANGE.end()
+                                    value=settings.with_untracked(|s| s.max_word_length)
+                                    node_ref=word_length_input/>
+                            </label>
+                            <label>
+                                {t("host-settings-sentence-words")}
+                                <input name="max_sentence_words" type="number" required
+                                    min=*MAX_SENTENCE_WORDS_RANGE.start() max=*MAX_SENTENCE_WORDS_RANGE.end()
+                                    value=settings.with_untracked(|s| s.max_sentence_words)
+                                    node_ref=sentence_words_input/>
+                            </label>
+                            <label>
+                                {t("host-settings-mode")}
+                                <select name="mode" node_ref=mode_select>
+                                    <option value="open" selected=move || !turns()>{t("host-mode-open")}</option>
+                                    <option value="turns" selected=turns>{t("host-mode-turns")}</option>
+                                </select>
+                            </label>
+                            <label>
+                                {t("host-settings-turn-seconds")}
+                                <input name="turn_seconds" type="number" required
+                                    min=*TURN_SECONDS_RANGE.start() max=*TURN_SECONDS_RANGE.end()
+                                    value=settings.with_untracked(|s| s.turn_seconds)
+                                    node_ref=turn_seconds_input/>
+                            </label>
+                        </div>
+                        <label class="check">
+                            <input name="no_double_turn" type="checkbox"
+                                checked=settings.with_untracked(|s| s.no_double_turn)
+                                node_ref=turn_rule_input/>
+                            {t("host-settings-no-double-turn")}
+                        </label>
+                        <button type="submit">{t("host-settings-save")}</button>
+                    </form>
+                </section>
+                // What cannot be undone takes two steps: open, then confirm.
+                <section class="host-group danger-zone" aria-labelledby="host-danger-heading">
+                    <h3 id="host-danger-heading">{t("host-group-danger")}</h3>
+                    <details id="clear-confirm">
+                        <summary>{t("host-clear")}"…"</summary>
+                        <p class="hint">{t("host-clear-warning")}</p>
+                        <form id="clear-form" method="post" action=ClearSentence::PATH on:submit=on_clear>
+                            {hidden.clone()}
+                            <button type="submit" class="danger">{t("host-clear-confirm")}</button>
+                        </form>
+                    </details>
+                    <details id="delete-confirm">
+                        <summary>{t("host-delete")}"…"</summary>
+                        <p class="hint">{t("host-delete-warning")}</p>
+                        <form id="delete-form" method="post" action=DeleteRoom::PATH on:submit=on_delete>
+                            {hidden}
+                            <button type="submit" class="danger">{t("host-delete-confirm")}</button>
+                        </form>
+                    </details>
+                </section>
+            </div>
         </section>
     }
 }

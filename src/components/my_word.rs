@@ -9,7 +9,10 @@ use crate::model::WordView;
 use crate::server_fns::{FixWord, RemoveWord};
 
 /// When the last word of the sentence is the caller's: undo it, or fix a typo in it (the server
-/// allows a fix in the first 30 s and an undo while it is still the last word).
+/// allows a fix in the first 30 s and an undo while it is still the last word), and, when the
+/// room's turn rule is on, that the next word must be someone else's. It sits at the foot of the
+/// sentence's panel (see [`Sentence`](super::sentence::Sentence)), so that its coming and going
+/// moves nothing below.
 #[component]
 pub fn MyWord(live: LiveRoom, me: String, csrf: String) -> impl IntoView {
     let mine = Memo::new(move |_| {
@@ -32,6 +35,8 @@ pub fn MyWord(live: LiveRoom, me: String, csrf: String) -> impl IntoView {
     };
     Effect::new(move |_| report(undo.value().get()));
     Effect::new(move |_| report(fix.value().get().map(|r| r.map(drop))));
+    // With the turn rule on, the next word must be someone else's: said before the player types.
+    let must_wait = move || live.settings.with(|settings| settings.no_double_turn);
     let room = live.slug.get_value();
     let fixed_text = NodeRef::<leptos::html::Input>::new();
 
@@ -72,7 +77,7 @@ pub fn MyWord(live: LiveRoom, me: String, csrf: String) -> impl IntoView {
                     <input type="hidden" name="id" value=id/>
                     <button type="submit">{t("my-word-undo")}</button>
                 </form>
-                <form id="fix-form" method="post" action=FixWord::PATH on:submit=on_fix>
+                <form id="my-fix-form" method="post" action=FixWord::PATH on:submit=on_fix>
                     <input type="hidden" name="room" value=room.clone()/>
                     <input type="hidden" name="csrf" value=csrf.clone()/>
                     <input type="hidden" name="id" value=id/>
@@ -82,11 +87,16 @@ pub fn MyWord(live: LiveRoom, me: String, csrf: String) -> impl IntoView {
                         node_ref=fixed_text/>
                     <button type="submit">{t("my-word-fix")}</button>
                 </form>
+                <p id="wait-hint" class="hint" class:hidden=move || !must_wait()>
+                    {t("my-word-wait")}
+                </p>
             </div>
         }
     };
     view! {
-        {move || mine.get().map(form.clone())}
-        <p id="my-word-error" class="error" role="alert">{move || error.get()}</p>
+        <div class="my-word-bar">
+            {move || mine.get().map(form.clone())}
+            <p id="my-word-error" class="error" role="alert">{move || error.get()}</p>
+        </div>
     }
 }

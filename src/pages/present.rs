@@ -44,7 +44,7 @@ fn Present(data: RoomData) -> impl IntoView {
             <p class="present-last" class:hidden=move || last_sentence().is_none()>
                 {t("present-last-sentence")}" "<q>{last_sentence}</q>
             </p>
-            <JoinPanel join=data.join.clone() large=true/>
+            <JoinPanel join=data.join.clone() large=true code=data.state.slug.clone()/>
         </main>
     }
 }

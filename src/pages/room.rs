@@ -78,6 +78,7 @@ fn Room(data: RoomData) -> impl IntoView {
     let slug = data.state.slug.clone();
     let slug_for_link = slug.clone();
     let title = live.title;
+    let (my_id, my_csrf) = (data.me.id.clone(), data.csrf.clone());
     view! {
         <LiveTitle title format=|title, _| format!("{title} · frase")/>
         <main class="page room">
@@ -90,13 +91,14 @@ fn Room(data: RoomData) -> impl IntoView {
                 </p>
             </header>
             <TurnBanner live me=data.me.id.clone()/>
-            <Sentence live/>
+            <Sentence live>
+                <MyWord live me=my_id csrf=my_csrf/>
+            </Sentence>
             <p id="room-locked" class="notice" role="status"
                 class:hidden=move || !live.settings.with(|settings| settings.locked)>
                 {t("room-locked-notice")}
             </p>
             <WordForm live returned_error csrf=data.csrf.clone()/>
-            <MyWord live me=data.me.id.clone() csrf=data.csrf.clone()/>
             {data.state.host.then(|| view! { <HostConsole live csrf=data.csrf.clone()/> })}
             <NameForm me=data.me.clone() csrf=data.csrf.clone()/>
             <Story live/>

@@ -36,7 +36,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
         }
     }
-    // Loads the WebAssembly client, then hands the page over to it.
+    // Loads the WebAssembly client, then hands the page over to it. The `.wasm` is not
+    // preloaded: a page without JavaScript never fetches it, and on a slow line it does not
+    // compete with the page's own bytes (the glue is `modulepreload`ed: it is small, and it is
+    // what starts the `.wasm`'s download).
     let boot = match (&assets.js, &assets.wasm) {
         (Some(js), Some(wasm)) => Some(format!(
             "import('{js}').then(m=>m.default({{module_or_path:'{wasm}'}}).then(()=>m.hydrate()));"
@@ -53,9 +56,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 {assets.css.clone().map(|href| view! { <link rel="stylesheet" href=href/> })}
                 {assets.js.clone().map(|href| view! { <link rel="modulepreload" href=href/> })}
-                {assets.wasm.clone().map(|href| {
-                    view! { <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin=""/> }
-                })}
                 {live_reload.map(|_| view! { <AutoReload options=options.clone()/> })}
                 {boot.map(|boot| view! { <script type="module" nonce=nonce>{boot}</script> })}
                 <MetaTags/>
