@@ -248,4 +248,18 @@ test("the host console: projector link first, readable controls, pickers that ke
   await page.locator("#delete-confirm summary").click();
   await expect(page.locator("#delete-form button[type=submit]")).toBeVisible();
   await expect(page.locator("#delete-form button[type=submit]")).toHaveClass(/danger/);
+
+  // A refused action says why; the next one that succeeds clears the message.
+  expect((await page.request.post(`/api/rooms/${slug}/words`, { data: { text: "hola" } })).status()).toBe(201);
+  await expect(page.locator("#fix-word option")).toHaveText(["Hola"]);
+  await page.locator("#fix-form input[name=text]").fill("dos palabras");
+  await page.locator("#fix-form button[type=submit]").click();
+  await expect(page.locator("#host-error")).not.toBeEmpty();
+  await page.locator("#lock-form button[type=submit]").click();
+  await expect(page.locator("#lock-form button[type=submit]")).toHaveAttribute("aria-pressed", "true");
+  await expect(page.locator("#host-error")).toBeEmpty();
+  // Deleting the room leads back to the lobby.
+  await page.locator("#delete-form button[type=submit]").click();
+  await page.waitForURL((url) => url.pathname === "/");
+  expect((await page.request.get(`/api/rooms/${slug}`)).status()).toBe(404);
 });

@@ -13,9 +13,9 @@ use crate::server_fns::{
 
 /// The host's controls: the room's name and rules, lock or open it, start a round of `turns`,
 /// end or clear the sentence, remove or fix any word, delete the room.
-/// Each is a form posting to its server function, so it works without JavaScript (and comes
-/// back with a 303); with JavaScript the form is sent by the client and every screen sees the
-/// result through the event stream.
+/// Each is an [`ActionForm`] posting to its server function, so it works without JavaScript (and
+/// comes back with a 303); with JavaScript the client sends the form's fields, and every screen
+/// sees the result through the event stream. One effect reports how the last one went.
 #[component]
 pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     let lock = ServerAction::<LockRoom>::new();
@@ -32,161 +32,56 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     let locked = move || live.settings.with(|settings| settings.locked);
     let words = Memo::new(move |_| live.words.with(|words| display_words(words)));
 
-    // Whatever fails, the message says why; success shows itself through the live events.
-    let report = move |result: Option<Result<(), AppError>>| {
-        if let Some(result) = result {
+    // Whatever fails, the message says why; success shows itself through the live events (and
+    // clears the last message). A deleted room's page has nothing left to show: back to the
+    // lobby.
+    const DELETE: usize = 0;
+    let watched = [
+        watch(delete),
+        watch(lock),
+        watch(end),
+        watch(remove),
+        watch(configure),
+        watch(start_round),
+        watch(fix),
+        watch(clear),
+    ];
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |before: Option<Vec<Watched>>| {
+        let now: Vec<Watched> = watched.iter().map(|watch| watch()).collect();
+        let answered = before.as_ref().and_then(|before| {
+            now.iter()
+                .zip(before)
+                .enumerate()
+                .rev()
+                .find(|(_, (now, before))| now.answered_since(before))
+                .map(|(index, (now, _))| (index, now.outcome.clone()))
+        });
+        if let Some((index, Some(outcome))) = answered {
+            if index == DELETE && outcome.is_ok() {
+                navigate("/", Default::default());
+            }
             error.set(
-                result
+                outcome
                     .err()
                     .map(|refused| error_message(locale, &refused.code, 0)),
             );
         }
-    };
-    Effect::new(move |_| report(lock.value().get().map(|r| r.map(drop))));
-    Effect::new(move |_| report(end.value().get().map(|r| r.map(drop))));
-    Effect::new(move |_| report(remove.value().get()));
-    Effect::new(move |_| report(configure.value().get().map(|r| r.map(drop))));
-    Effect::new(move |_| report(start_round.value().get().map(|r| r.map(drop))));
-    Effect::new(move |_| report(fix.value().get().map(|r| r.map(drop))));
-    Effect::new(move |_| report(clear.value().get().map(|r| r.map(drop))));
-    // A deleted room's page has nothing left to show: back to the lobby.
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |_| {
-        let result = delete.value().get();
-        if let Some(Ok(())) = result {
-            navigate("/", Default::default());
-        }
-        report(result);
+        now
     });
 
-    let hidden = {
-        let (room, csrf) = (room.clone(), csrf.clone());
-        move || {
-            view! {
-                <input type="hidden" name="room" value=room.clone()/>
-                <input type="hidden" name="csrf" value=csrf.clone()/>
-            }
-        }
-    };
-    let on_lock = {
-        let room = room.clone();
-        move |event: leptos::ev::SubmitEvent| {
-            event.prevent_default();
-            lock.dispatch(LockRoom {
-                room: room.clone(),
-                locked: !locked(),
-            });
-        }
-    };
-    let on_end = {
-        let room = room.clone();
-        move |event: leptos::ev::SubmitEvent| {
-            event.prevent_default();
-            end.dispatch(EndSentence { room: room.clone() });
-        }
-    };
-    let selected = NodeRef::<leptos::html::Select>::new();
-    let on_remove = {
-        let room = room.clone();
-        move |event: leptos::ev::SubmitEvent| {
-            event.prevent_default();
-            let id = selected
-                .get_untracked()
-                .and_then(|select| select.value().parse::<i64>().ok());
-            if let Some(id) = id {
-                remove.dispatch(RemoveWord {
-                    room: room.clone(),
-                    id,
-                });
-            }
-        }
-    };
-    let fix_selected = NodeRef::<leptos::html::Select>::new();
-    let fix_text = NodeRef::<leptos::html::Input>::new();
-    let on_fix = {
-        let room = room.clone();
-        move |event: leptos::ev::SubmitEvent| {
-            event.prevent_default();
-            let id = fix_selected
-                .get_untracked()
-                .and_then(|select| select.value().parse::<i64>().ok());
-            let text = fix_text
-                .get_untracked()
-                .map(|input| input.value())
-                .unwrap_or_default();
-            if let Some(id) = id {
-                fix.dispatch(FixWord {
-                    room: room.clone(),
-                    id,
-                    text,
-                });
-            }
-        }
-    };
-    let on_clear = {
-        let room = room.clone();
-        move |event: leptos::ev::SubmitEvent| {
-            event.prevent_default();
-            clear.dispatch(ClearSentence { room: room.clone() });
+    // Every form's own fields: the room, and the token a form posted without JavaScript needs.
+    let fields = StoredValue::new((room.clone(), csrf));
+    let hidden = move || {
+        let (room, csrf) = fields.get_value();
+        view! {
+            <input type="hidden" name="room" value=room/>
+            <input type="hidden" name="csrf" value=csrf/>
         }
     };
     // The settings form starts from the room as it is; the live `room` event keeps it current.
     let settings = live.settings;
-    let title_input = NodeRef::<leptos::html::Input>::new();
-    let word_length_input = NodeRef::<leptos::html::Input>::new();
-    let sentence_words_input = NodeRef::<leptos::html::Input>::new();
-    let turn_rule_input = NodeRef::<leptos::html::Input>::new();
-    let mode_select = NodeRef::<leptos::html::Select>::new();
-    let turn_seconds_input = NodeRef::<leptos::html::Input>::new();
-    let on_configure = {
-        let room = room.clone();
-        move |event: leptos::ev::SubmitEvent| {
-            event.prevent_default();
-            let number = |input: NodeRef<leptos::html::Input>| {
-                input
-                    .get_untracked()
-                    .and_then(|input| input.value().trim().parse::<u32>().ok())
-                    .unwrap_or(0)
-            };
-            configure.dispatch(ConfigureRoom {
-                room: room.clone(),
-                title: title_input
-                    .get_untracked()
-                    .map(|input| input.value())
-                    .unwrap_or_default(),
-                max_word_length: number(word_length_input),
-                max_sentence_words: number(sentence_words_input),
-                no_double_turn: turn_rule_input
-                    .get_untracked()
-                    .is_some_and(|input| input.checked())
-                    .then(|| "on".to_owned()),
-                mode: mode_select.get_untracked().map(|select| {
-                    if select.value() == "turns" {
-                        Mode::Turns
-                    } else {
-                        Mode::Open
-                    }
-                }),
-                turn_seconds: Some(number(turn_seconds_input)),
-            });
-        }
-    };
     let turns = move || settings.with(|settings| settings.mode == Mode::Turns);
-    let on_start_round = {
-        let room = room.clone();
-        move |event: leptos::ev::SubmitEvent| {
-            event.prevent_default();
-            start_round.dispatch(StartRound { room: room.clone() });
-        }
-    };
-    let on_delete = {
-        let room = room.clone();
-        move |event: leptos::ev::SubmitEvent| {
-            event.prevent_default();
-            delete.dispatch(DeleteRoom { room: room.clone() });
-        }
-    };
-
     let present = format!("/r/{room}/present");
     view! {
         <section id="host-console" class="host-console" aria-labelledby="host-heading">
@@ -201,16 +96,15 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                 <section class="host-group" aria-labelledby="host-play-heading">
                     <h3 id="host-play-heading">{t("host-group-play")}</h3>
                     <div class="host-buttons">
-                        <form id="lock-form" method="post" action=LockRoom::PATH on:submit=on_lock>
-                            {hidden.clone()}
+                        <ActionForm action=lock attr:id="lock-form">
+                            {hidden()}
                             <input type="hidden" name="locked" value=move || (!locked()).to_string()/>
                             <button type="submit" class="secondary" aria-pressed=move || locked().to_string()>
                                 {move || tr(locale, if locked() { "host-open" } else { "host-lock" }, &[])}
                             </button>
-                        </form>
-                        <form id="round-form" method="post" action=StartRound::PATH
-                            on:submit=on_start_round class:hidden=move || !turns()>
-                            {hidden.clone()}
+                        </ActionForm>
+                        <ActionForm action=start_round attr:id="round-form" class:hidden=move || !turns()>
+                            {hidden()}
                             <button type="submit">
                                 {move || if live.turn.with(Option::is_some) {
                                     tr(locale, "host-start-another-round", &[])
@@ -218,82 +112,68 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                                     tr(locale, "host-start-round", &[])
                                 }}
                             </button>
-                        </form>
-                        <form id="end-form" method="post" action=EndSentence::PATH on:submit=on_end>
-                            {hidden.clone()}
+                        </ActionForm>
+                        <ActionForm action=end attr:id="end-form">
+                            {hidden()}
                             <button type="submit">{t("host-end-sentence")}</button>
-                        </form>
+                        </ActionForm>
                     </div>
                 </section>
                 <section class="host-group" aria-labelledby="host-words-heading">
                     <h3 id="host-words-heading">{t("host-group-words")}</h3>
-                    <form id="remove-form" method="post" action=RemoveWord::PATH on:submit=on_remove>
-                        {hidden.clone()}
+                    <ActionForm action=remove attr:id="remove-form">
+                        {hidden()}
                         <label for="remove-word">{t("host-remove-label")}</label>
                         <div class="row">
-                            <WordChoice id="remove-word" words node_ref=selected/>
+                            <WordChoice id="remove-word" words/>
                             <button type="submit" class="secondary">{t("host-remove")}</button>
                         </div>
-                    </form>
-                    <form id="fix-form" method="post" action=FixWord::PATH on:submit=on_fix>
-                        {hidden.clone()}
+                    </ActionForm>
+                    <ActionForm action=fix attr:id="fix-form">
+                        {hidden()}
                         <label for="fix-word">{t("host-fix-label")}</label>
                         <div class="row">
-                            <WordChoice id="fix-word" words node_ref=fix_selected/>
+                            <WordChoice id="fix-word" words/>
                             <input name="text" type="text" required
                                 maxlength=crate::domain::MAX_WORD_LENGTH_RANGE.end().to_string()
-                                aria-label=t("host-fix-text-label") autocomplete="off" node_ref=fix_text/>
+                                aria-label=t("host-fix-text-label") autocomplete="off"/>
                             <button type="submit" class="secondary">{t("host-fix")}</button>
                         </div>
-                    </form>
+                    </ActionForm>
                 </section>
                 <section class="host-group" aria-labelledby="host-settings-heading">
                     <h3 id="host-settings-heading">{t("host-group-settings")}</h3>
-                    <form id="settings-form" class="settings" method="post" action=ConfigureRoom::PATH
-                        on:submit=on_configure>
-                        {hidden.clone()}
+                    <ActionForm action=configure attr:id="settings-form" attr:class="settings">
+                        {hidden()}
                         <label for="settings-title">{t("host-settings-title")}</label>
                         <input id="settings-title" name="title" type="text" required
                             maxlength=crate::domain::ROOM_TITLE_MAX_CHARS.to_string()
-                            value=live.title.get_untracked() node_ref=title_input/>
+                            value=live.title.get_untracked()/>
                         <div class="fields">
-                            <label>
-                                {t("host-settings-word-length")}
-                                <input name="max_word_length" type="number" required
-                                    min=*MAX_WORD_LENGTH_RANGE.start() max=*MAX_WORD_LENGTH_RANGE.end()
-                                    value=settings.with_untracked(|s| s.max_word_length)
-                                    node_ref=word_length_input/>
-                            </label>
-                            <label>
-                                {t("host-settings-sentence-words")}
-                                <input name="max_sentence_words" type="number" required
-                                    min=*MAX_SENTENCE_WORDS_RANGE.start() max=*MAX_SENTENCE_WORDS_RANGE.end()
-                                    value=settings.with_untracked(|s| s.max_sentence_words)
-                                    node_ref=sentence_words_input/>
-                            </label>
+                            <NumberField label="host-settings-word-length" name="max_word_length"
+                                range=MAX_WORD_LENGTH_RANGE
+                                value=settings.with_untracked(|s| s.max_word_length)/>
+                            <NumberField label="host-settings-sentence-words" name="max_sentence_words"
+                                range=MAX_SENTENCE_WORDS_RANGE
+                                value=settings.with_untracked(|s| s.max_sentence_words)/>
                             <label>
                                 {t("host-settings-mode")}
-                                <select name="mode" node_ref=mode_select>
+                                <select name="mode">
                                     <option value="open" selected=move || !turns()>{t("host-mode-open")}</option>
                                     <option value="turns" selected=turns>{t("host-mode-turns")}</option>
                                 </select>
                             </label>
-                            <label>
-                                {t("host-settings-turn-seconds")}
-                                <input name="turn_seconds" type="number" required
-                                    min=*TURN_SECONDS_RANGE.start() max=*TURN_SECONDS_RANGE.end()
-                                    value=settings.with_untracked(|s| s.turn_seconds)
-                                    node_ref=turn_seconds_input/>
-                            </label>
+                            <NumberField label="host-settings-turn-seconds" name="turn_seconds"
+                                range=TURN_SECONDS_RANGE
+                                value=settings.with_untracked(|s| s.turn_seconds)/>
                         </div>
                         <label class="check">
                             <input name="no_double_turn" type="checkbox"
-                                checked=settings.with_untracked(|s| s.no_double_turn)
-                                node_ref=turn_rule_input/>
+                                checked=settings.with_untracked(|s| s.no_double_turn)/>
                             {t("host-settings-no-double-turn")}
                         </label>
                         <button type="submit">{t("host-settings-save")}</button>
-                    </form>
+                    </ActionForm>
                 </section>
                 // What cannot be undone takes two steps: open, then confirm.
                 <section class="host-group danger-zone" aria-labelledby="host-danger-heading">
@@ -301,18 +181,18 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                     <details id="clear-confirm">
                         <summary>{t("host-clear")}"…"</summary>
                         <p class="hint">{t("host-clear-warning")}</p>
-                        <form id="clear-form" method="post" action=ClearSentence::PATH on:submit=on_clear>
-                            {hidden.clone()}
+                        <ActionForm action=clear attr:id="clear-form">
+                            {hidden()}
                             <button type="submit" class="danger">{t("host-clear-confirm")}</button>
-                        </form>
+                        </ActionForm>
                     </details>
                     <details id="delete-confirm">
                         <summary>{t("host-delete")}"…"</summary>
                         <p class="hint">{t("host-delete-warning")}</p>
-                        <form id="delete-form" method="post" action=DeleteRoom::PATH on:submit=on_delete>
-                            {hidden}
+                        <ActionForm action=delete attr:id="delete-form">
+                            {hidden()}
                             <button type="submit" class="danger">{t("host-delete-confirm")}</button>
-                        </form>
+                        </ActionForm>
                     </details>
                 </section>
             </div>
@@ -320,15 +200,27 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
     }
 }
 
-/// A choice of one word of the open sentence (its id is the value), kept current live.
+/// A labelled whole number of the settings form, within the limits the domain sets for it.
 #[component]
-fn WordChoice(
-    id: &'static str,
-    words: Memo<Vec<crate::live_state::DisplayWord>>,
-    node_ref: NodeRef<leptos::html::Select>,
+fn NumberField(
+    label: &'static str,
+    name: &'static str,
+    range: std::ops::RangeInclusive<u32>,
+    value: u32,
 ) -> impl IntoView {
     view! {
-        <select id=id name="id" node_ref=node_ref>
+        <label>
+            {t(label)}
+            <input name=name type="number" required min=*range.start() max=*range.end() value=value/>
+        </label>
+    }
+}
+
+/// A choice of one word of the open sentence (its id is the value), kept current live.
+#[component]
+fn WordChoice(id: &'static str, words: Memo<Vec<crate::live_state::DisplayWord>>) -> impl IntoView {
+    view! {
+        <select id=id name="id" required>
             <For
                 each=move || words.get()
                 key=|word| (word.id, word.text.clone())
@@ -338,4 +230,36 @@ fn WordChoice(
             </For>
         </select>
     }
+}
+
+/// Where one of the console's actions stands: whether it is waiting for its answer, and the last
+/// answer it got (`None` before the first).
+#[derive(Clone, PartialEq)]
+struct Watched {
+    pending: bool,
+    outcome: Option<Result<(), AppError>>,
+}
+
+impl Watched {
+    /// An answer came since `before`: the call finished, or the answer changed (a form the
+    /// client could not read answers at once, without a call).
+    fn answered_since(&self, before: &Watched) -> bool {
+        (before.pending && !self.pending) || self.outcome != before.outcome
+    }
+}
+
+/// Reads `action` as a [`Watched`], tracking it.
+fn watch<S>(action: ServerAction<S>) -> Box<dyn Fn() -> Watched>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+{
+    Box::new(move || Watched {
+        pending: action.pending().get(),
+        outcome: action.value().with(|value| {
+            value
+                .as_ref()
+                .map(|result| result.as_ref().map(drop).map_err(Clone::clone))
+        }),
+    })
 }
