@@ -345,3 +345,119 @@ async fn the_switch_refuses_what_it_does_not_know() {
     assert!(!sets_language(&unknown));
     assert_spanish(&page(&client, &app, "/", None).await, "nothing changed");
 }
+
+/// The animals of English generated names (`domain::names`), restated to tell one from a
+/// Spanish name (`Swift Owl 42` has its animal second; `Búho Veloz 42` an adjective).
+const ENGLISH_ANIMALS: [&str; 32] = [
+    "Owl",
+    "Fox",
+    "Lynx",
+    "Bear",
+    "Wolf",
+    "Dolphin",
+    "Tiger",
+    "Puma",
+    "Jaguar",
+    "Falcon",
+    "Rooster",
+    "Hummingbird",
+    "Penguin",
+    "Koala",
+    "Panda",
+    "Beaver",
+    "Rabbit",
+    "Hedgehog",
+    "Cat",
+    "Dog",
+    "Horse",
+    "Deer",
+    "Bull",
+    "Condor",
+    "Parrot",
+    "Toucan",
+    "Chameleon",
+    "Octopus",
+    "Shark",
+    "Snail",
+    "Flamingo",
+    "Sparrow",
+];
+
+async fn me(client: &reqwest::Client, app: &TestApp, lang: Option<&str>) -> Value {
+    let mut request = client.get(app.url("/api/me"));
+    if let Some(lang) = lang {
+        request = request.header("accept-language", lang);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn is_english_name(name: &str) -> bool {
+    let words: Vec<&str> = name.split(' ').collect();
+    assert_eq!(words.len(), 3, "a generated name: {name}");
+    ENGLISH_ANIMALS.contains(&words[1])
+}
+
+#[tokio::test]
+async fn a_new_players_name_is_generated_in_the_language_of_the_page_that_first_saw_them() {
+    let app = TestApp::spawn().await;
+    for (lang, english) in [
+        (Some("en-GB,en;q=0.9"), true),
+        (Some("es-ES,es;q=0.9"), false),
+        (None, false),
+    ] {
+        for _ in 0..12 {
+            let client = user();
+            let first = me(&client, &app, lang).await;
+            let name = first["name"].as_str().unwrap().to_owned();
+            assert_eq!(is_english_name(&name), english, "{lang:?}: {name}");
+            // The name is the player's, not the reader's: it stays in another language.
+            let other = if english { "es" } else { "en" };
+            assert_eq!(me(&client, &app, Some(other)).await, first, "{lang:?}");
+        }
+    }
+
+    // The language switch's cookie counts as the page's language.
+    let client = user();
+    let switched = client
+        .get(app.url("/api/me"))
+        .header("accept-language", "es")
+        .header("cookie", "frase_lang=en")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(
+        is_english_name(switched["name"].as_str().unwrap()),
+        "{switched}"
+    );
+
+    // Everyone sees an English player by the English name, the Spanish readers too.
+    let ana = user();
+    let her = me(&ana, &app, Some("en")).await;
+    let word = ana
+        .post(app.url("/api/rooms/main/words"))
+        .header("accept-language", "en")
+        .json(&json!({ "text": "hello" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(word.status(), 201);
+    let words: Value = user()
+        .get(app.url("/api/rooms/main/words"))
+        .header("accept-language", "es")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = words["words"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["author"],
+        json!({ "id": her["id"], "name": her["name"] })
+    );
+}

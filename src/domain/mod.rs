@@ -15,8 +15,8 @@ pub mod user;
 pub mod word;
 
 pub use names::{
-    DISPLAY_NAME_MAX_CHARS, DisplayName, MAIN_ROOM_TITLE, NameError, ROOM_TITLE_MAX_CHARS,
-    RoomTitle,
+    DISPLAY_NAME_MAX_CHARS, DisplayName, MAIN_ROOM_TITLE, NameError, NameLanguage,
+    ROOM_TITLE_MAX_CHARS, RoomTitle,
 };
 pub use settings::{
     MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE, Mode, RoomSettings, SettingsError,

@@ -60,7 +60,16 @@ impl NameError {
     }
 }
 
-/// Animals for [`DisplayName::generated`]; all grammatically masculine.
+/// The language a generated name is made in: a player gets theirs in the language of the page
+/// that first saw them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum NameLanguage {
+    #[default]
+    Spanish,
+    English,
+}
+
+/// Animals for Spanish generated names; all grammatically masculine.
 const ANIMALS: [&str; 32] = [
     "Búho",
     "Zorro",
@@ -96,7 +105,7 @@ const ANIMALS: [&str; 32] = [
     "Gorrión",
 ];
 
-/// Adjectives for [`DisplayName::generated`]; all invariant in gender, so
+/// Adjectives for Spanish generated names; all invariant in gender, so
 /// they agree with any noun.
 const ADJECTIVES: [&str; 32] = [
     "Azul",
@@ -133,6 +142,50 @@ const ADJECTIVES: [&str; 32] = [
     "Firme",
 ];
 
+/// Animals for English generated names.
+const ANIMALS_EN: [&str; 32] = [
+    "Owl",
+    "Fox",
+    "Lynx",
+    "Bear",
+    "Wolf",
+    "Dolphin",
+    "Tiger",
+    "Puma",
+    "Jaguar",
+    "Falcon",
+    "Rooster",
+    "Hummingbird",
+    "Penguin",
+    "Koala",
+    "Panda",
+    "Beaver",
+    "Rabbit",
+    "Hedgehog",
+    "Cat",
+    "Dog",
+    "Horse",
+    "Deer",
+    "Bull",
+    "Condor",
+    "Parrot",
+    "Toucan",
+    "Chameleon",
+    "Octopus",
+    "Shark",
+    "Snail",
+    "Flamingo",
+    "Sparrow",
+];
+
+/// Adjectives for English generated names (they go before the animal).
+const ADJECTIVES_EN: [&str; 32] = [
+    "Blue", "Swift", "Happy", "Brave", "Kind", "Bold", "Cheerful", "Bright", "Able", "Sweet",
+    "Elegant", "Strong", "Great", "Big", "Humble", "Clever", "Jolly", "Loyal", "Free", "Noble",
+    "Patient", "Shrewd", "Subtle", "Steady", "Green", "Grey", "Friendly", "Nimble", "Faithful",
+    "Gentle", "Smiling", "Firm",
+];
+
 /// 64-bit FNV-1a. Written by hand because std's hashers are not guaranteed
 /// to give the same result across Rust versions, and generated names must
 /// stay the same for the same seed.
@@ -156,18 +209,28 @@ impl DisplayName {
         parse_label(raw, DISPLAY_NAME_MAX_CHARS).map(DisplayName)
     }
 
-    /// A friendly name such as `Búho Veloz 42`, the same for the same seed
-    /// on every platform and Rust version.
-    pub fn generated(seed: &[u8]) -> DisplayName {
+    /// A friendly name such as `Búho Veloz 42` (in English `Swift Owl 42`), the same for the
+    /// same seed and language on every platform and Rust version.
+    pub fn generated(seed: &[u8], language: NameLanguage) -> DisplayName {
         let hash = fnv1a_64(seed);
         // The last FNV step is a multiplication, which only carries low bits
         // upwards: the low bits of the hash depend only on the low bits of
         // the input bytes. The high bits depend on every input bit, so the
         // indices are taken from there.
-        let animal = ANIMALS[(hash >> 59) as usize % ANIMALS.len()];
-        let adjective = ADJECTIVES[(hash >> 54) as usize % ADJECTIVES.len()];
+        let animal = (hash >> 59) as usize % ANIMALS.len();
+        let adjective = (hash >> 54) as usize % ADJECTIVES.len();
         let number = 10 + (hash >> 32) % 90;
-        DisplayName(format!("{animal} {adjective} {number}"))
+        DisplayName(match language {
+            NameLanguage::Spanish => {
+                format!("{} {} {number}", ANIMALS[animal], ADJECTIVES[adjective])
+            }
+            NameLanguage::English => {
+                format!(
+                    "{} {} {number}",
+                    ADJECTIVES_EN[adjective], ANIMALS_EN[animal]
+                )
+            }
+        })
     }
 
     /// The name text.
@@ -361,16 +424,27 @@ mod tests {
 
     #[test]
     fn generated_names_are_deterministic_and_varied() {
-        let a = DisplayName::generated(b"session-123");
-        assert_eq!(a, DisplayName::generated(b"session-123"));
+        let a = DisplayName::generated(b"session-123", NameLanguage::Spanish);
+        assert_eq!(
+            a,
+            DisplayName::generated(b"session-123", NameLanguage::Spanish)
+        );
         // Pinned so that a change of hash or lists is noticed: names already
         // shown to players would change.
-        assert_eq!(DisplayName::generated(b"").as_str(), PINNED_EMPTY_SEED);
+        assert_eq!(
+            DisplayName::generated(b"", NameLanguage::Spanish).as_str(),
+            PINNED_EMPTY_SEED
+        );
+        assert_eq!(
+            DisplayName::generated(b"", NameLanguage::English).as_str(),
+            PINNED_EMPTY_SEED_EN
+        );
         let mut names = HashSet::new();
         let mut animals = HashSet::new();
         let mut adjectives = HashSet::new();
         for i in 0u32..2000 {
-            let name = DisplayName::generated(&i.to_le_bytes()).into_string();
+            let name =
+                DisplayName::generated(&i.to_le_bytes(), NameLanguage::Spanish).into_string();
             let mut parts = name.split(' ');
             animals.insert(parts.next().map(str::to_owned));
             adjectives.insert(parts.next().map(str::to_owned));
@@ -384,6 +458,35 @@ mod tests {
     }
 
     const PINNED_EMPTY_SEED: &str = "Tucán Inteligente 14";
+    const PINNED_EMPTY_SEED_EN: &str = "Clever Toucan 14";
+
+    #[test]
+    fn english_names_are_the_same_animal_and_adjective_in_english_order() {
+        let mut animals = HashSet::new();
+        let mut adjectives = HashSet::new();
+        for i in 0u32..2000 {
+            let seed = i.to_le_bytes();
+            let spanish = DisplayName::generated(&seed, NameLanguage::Spanish).into_string();
+            let english = DisplayName::generated(&seed, NameLanguage::English).into_string();
+            let (es, en): (Vec<&str>, Vec<&str>) =
+                (spanish.split(' ').collect(), english.split(' ').collect());
+            assert_eq!(en.len(), 3, "{english}");
+            assert_eq!(es[2], en[2], "{spanish} / {english}");
+            let animal = ANIMALS.iter().position(|a| *a == es[0]).unwrap();
+            let adjective = ADJECTIVES.iter().position(|a| *a == es[1]).unwrap();
+            assert_eq!(
+                (en[0], en[1]),
+                (ADJECTIVES_EN[adjective], ANIMALS_EN[animal])
+            );
+            assert_eq!(
+                DisplayName::parse(&english).as_ref(),
+                Ok(&DisplayName(english.clone()))
+            );
+            animals.insert(en[1].to_owned());
+            adjectives.insert(en[0].to_owned());
+        }
+        assert_eq!((animals.len(), adjectives.len()), (32, 32));
+    }
 
     /// Names and titles the rules accept as they are: NFC words of letters, digits, emoji and
     /// punctuation (no markup, control or invisible character) separated by single spaces, at
@@ -465,8 +568,10 @@ mod tests {
 
         #[test]
         fn generated_names_parse_back(seed in prop::collection::vec(any::<u8>(), 0..64)) {
-            let name = DisplayName::generated(&seed);
-            prop_assert_eq!(DisplayName::parse(name.as_str()), Ok(name.clone()));
+            for language in [NameLanguage::Spanish, NameLanguage::English] {
+                let name = DisplayName::generated(&seed, language);
+                prop_assert_eq!(DisplayName::parse(name.as_str()), Ok(name.clone()));
+            }
         }
     }
 }

@@ -3,12 +3,17 @@
 //! A [`UserId`] is 128 random bits written as 32 lowercase hex digits. The server draws the bits
 //! (the domain has no source of randomness) and hands the id to the browser in the session
 //! cookie; the domain only builds, checks and shows ids.
+//!
+//! The lowest bit is the language of the user's generated name (set: English), chosen when the
+//! id is drawn from the language of the page that asked for it. The name is a function of the
+//! id, so every screen and every replica shows the same one whatever its own language, and one
+//! event frame can serve every viewer.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::names::DisplayName;
+use super::names::{DisplayName, NameLanguage};
 
 /// How many hex digits a [`UserId`] has: one per 4 of its 128 bits.
 const HEX_DIGITS: usize = 32;
@@ -44,6 +49,27 @@ impl UserId {
         UserId(format!("{bits:032x}"))
     }
 
+    /// The id made of `bits`, with its lowest bit set to say `language` (the rest kept).
+    pub fn with_name_language(bits: u128, language: NameLanguage) -> UserId {
+        let english = u128::from(language == NameLanguage::English);
+        UserId::from_u128((bits & !1) | english)
+    }
+
+    /// The language of this user's generated name: its lowest bit.
+    pub fn name_language(&self) -> NameLanguage {
+        let last = self.0.as_bytes().last().copied().unwrap_or(b'0');
+        // Ids are lowercase hex (checked when made or parsed): the last digit holds the bit.
+        let value = match last {
+            b'0'..=b'9' => last - b'0',
+            _ => last - b'a' + 10,
+        };
+        if value & 1 == 1 {
+            NameLanguage::English
+        } else {
+            NameLanguage::Spanish
+        }
+    }
+
     /// Accepts exactly what [`UserId::from_u128`] makes: checks the characters, then the
     /// length. No tidying (an id that differs is another user's, or nobody's).
     pub fn parse(raw: &str) -> Result<UserId, UserIdError> {
@@ -64,7 +90,7 @@ impl UserId {
 
     /// The friendly name a user has until they choose one.
     pub fn default_name(&self) -> DisplayName {
-        DisplayName::generated(self.0.as_bytes())
+        DisplayName::generated(self.0.as_bytes(), self.name_language())
     }
 }
 
@@ -156,11 +182,32 @@ mod tests {
 
     #[test]
     fn the_default_name_is_generated_from_the_id() {
-        let id = UserId::from_u128(7);
+        let spanish = UserId::from_u128(6);
         assert_eq!(
-            id.default_name(),
-            DisplayName::generated(id.as_str().as_bytes())
+            spanish.default_name(),
+            DisplayName::generated(spanish.as_str().as_bytes(), NameLanguage::Spanish)
         );
+        let english = UserId::from_u128(0xb);
+        assert_eq!(
+            english.default_name(),
+            DisplayName::generated(english.as_str().as_bytes(), NameLanguage::English)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn the_lowest_bit_says_the_name_language(bits in any::<u128>()) {
+            for language in [NameLanguage::Spanish, NameLanguage::English] {
+                let id = UserId::with_name_language(bits, language);
+                prop_assert_eq!(id.name_language(), language);
+                prop_assert_eq!(UserId::parse(id.as_str()), Ok(id.clone()));
+                // Every other bit is the drawn one.
+                prop_assert_eq!(u128::from_str_radix(id.as_str(), 16).unwrap() >> 1, bits >> 1);
+            }
+            let plain = UserId::from_u128(bits);
+            let expected = if bits & 1 == 1 { NameLanguage::English } else { NameLanguage::Spanish };
+            prop_assert_eq!(plain.name_language(), expected);
+        }
     }
 
     proptest! {

@@ -173,6 +173,17 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..=256)
     )]
     pub read_connections: u32,
+
+    /// Threads that write event streams, apart from those that answer requests, so that a
+    /// word's fan-out to thousands of viewers never holds up the next request; 0 = none apart.
+    /// By default one per core.
+    #[arg(
+        long,
+        env = "FRASE_STREAM_THREADS",
+        value_name = "COUNT",
+        value_parser = clap::value_parser!(u16).range(0..=256)
+    )]
+    pub stream_threads: Option<u16>,
 }
 
 /// Read connections to the database by default.
@@ -233,6 +244,11 @@ pub enum TlsSource {
     },
     /// Generated for this machine, kept in the data dir.
     SelfSigned,
+}
+
+/// One thread per core for event streams.
+fn default_stream_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Abuse limits (CONTRACT §1, "Tuning for load tests").
@@ -296,6 +312,8 @@ pub struct Settings {
     pub metrics_public: bool,
     /// Read connections to the database.
     pub read_connections: u32,
+    /// Threads of the event streams' own runtime (0: they share the request threads).
+    pub stream_threads: usize,
 }
 
 impl Settings {
@@ -311,6 +329,7 @@ impl Settings {
             development: None,
             metrics_public: false,
             read_connections: DEFAULT_READ_CONNECTIONS,
+            stream_threads: default_stream_threads(),
         }
     }
 }
@@ -435,6 +454,9 @@ impl ServeArgs {
             development: None,
             metrics_public: self.metrics_public,
             read_connections: self.read_connections,
+            stream_threads: self
+                .stream_threads
+                .map_or_else(default_stream_threads, usize::from),
         })
     }
 }
@@ -524,6 +546,26 @@ mod tests {
         let error = serve_settings(&["--rate-limit", "lots"]).unwrap_err();
         assert!(error.contains("30/minute"), "{error}");
         assert!(serve_settings(&["--header-timeout", "0"]).is_err());
+    }
+
+    #[test]
+    fn event_streams_get_a_thread_per_core_unless_told() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(serve_settings(&[]).unwrap().stream_threads, cores);
+        assert_eq!(
+            serve_settings(&["--stream-threads", "0"])
+                .unwrap()
+                .stream_threads,
+            0
+        );
+        assert_eq!(
+            serve_settings(&["--stream-threads", "3"])
+                .unwrap()
+                .stream_threads,
+            3
+        );
+        assert!(serve_settings(&["--stream-threads", "many"]).is_err());
+        assert!(serve_settings(&["--stream-threads", "1000"]).is_err());
     }
 
     fn leptos_env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {

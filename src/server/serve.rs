@@ -198,6 +198,7 @@ impl Application {
                 connections_per_address: limits.connections_per_address,
                 max_connections: open_files.map_or(usize::MAX, |files| files.connections()),
                 tls: tls.map(|tls| tls.config),
+                stream_threads: settings.stream_threads,
             },
             generated_certificate,
             open_files,

@@ -6,6 +6,7 @@
 //! forged; a cookie signed with another key (after a key change) is simply not valid and starts
 //! a new session. A session unused for [`SESSION_DAYS`] has expired on the server too, whatever
 //! the browser kept; one in use is re-issued once a day, so it lasts while it is used.
+//! A new user's generated name is in the language of the request that made them.
 
 use std::path::Path;
 
@@ -14,6 +15,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, Key, SameSite, SignedCookieJar};
 use http::Method;
+
+use crate::domain::NameLanguage;
+use crate::i18n::Locale;
+use crate::server::http::locale::request_locale;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "frase_session";
@@ -32,6 +37,16 @@ impl UserId {
     /// A new user's id, 128 random bits.
     pub fn generate() -> UserId {
         UserId::from_u128(rand::random())
+    }
+
+    /// A new user's id, random but for the lowest bit, which says the language of their
+    /// generated name: the language of the page that first saw them.
+    pub fn generate_for(locale: Locale) -> UserId {
+        let language = match locale {
+            Locale::Es => NameLanguage::Spanish,
+            Locale::En => NameLanguage::English,
+        };
+        UserId::with_name_language(rand::random(), language)
     }
 }
 
@@ -201,7 +216,7 @@ pub async fn session_layer(
         CookieState::Valid { user, reissue } => (Session { user, fresh: false }, reissue),
         CookieState::Invalid => (
             Session {
-                user: UserId::generate(),
+                user: UserId::generate_for(request_locale(request.headers())),
                 fresh: true,
             },
             true,

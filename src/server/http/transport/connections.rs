@@ -65,6 +65,49 @@ pub struct ConnectionSettings {
     pub max_connections: usize,
     /// HTTPS when set.
     pub tls: Option<Arc<ServerConfig>>,
+    /// Threads of a runtime of their own for event streams, apart from the threads that answer
+    /// requests (0: streams share the request threads).
+    pub stream_threads: usize,
+}
+
+/// Where event streams run: on threads of their own, so that a word's fan-out to thousands of
+/// streams (each woken, each written) never queues the next request behind it; the operating
+/// system shares the cores between the two fairly, and a request's thread, which mostly
+/// sleeps, is scheduled at once when one arrives.
+struct StreamThreads(Option<tokio::runtime::Runtime>);
+
+impl StreamThreads {
+    fn start(threads: usize) -> StreamThreads {
+        if threads == 0 {
+            return StreamThreads(None);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("frase-streams")
+            .enable_all()
+            .build();
+        match runtime {
+            Ok(runtime) => StreamThreads(Some(runtime)),
+            Err(error) => {
+                tracing::warn!(%error, "cannot start the event streams' threads: they share the request threads");
+                StreamThreads(None)
+            }
+        }
+    }
+
+    fn handle(&self) -> Option<tokio::runtime::Handle> {
+        self.0.as_ref().map(|runtime| runtime.handle().clone())
+    }
+}
+
+impl Drop for StreamThreads {
+    /// Without waiting: by now every stream has ended (the server waited for them), and a
+    /// runtime may not block while dropped inside another.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Serves `router` on `listener` until `stop` completes, then lets in-flight requests finish
@@ -94,6 +137,7 @@ pub async fn serve_connections(
         http1,
     });
     let acceptor = settings.tls.map(TlsAcceptor::from);
+    let stream_threads = StreamThreads::start(settings.stream_threads);
     let graceful = GracefulShutdown::new();
     let per_address = ConnectionsPerAddress::new(settings.connections_per_address);
     let all = OpenConnections::new(settings.max_connections);
@@ -144,6 +188,7 @@ pub async fn serve_connections(
             router: router.clone(),
             service: TowerToHyperService::new(service),
             watcher: graceful.watcher(),
+            streams: stream_threads.handle(),
             header_timeout: settings.header_timeout,
             write_timeout: settings.write_timeout,
             peer,
@@ -261,6 +306,8 @@ struct Connection<S> {
     builders: Arc<Builders>,
     /// For a connection that opens an event stream (see [`stream_connections`]).
     router: Router,
+    /// Where an event stream runs (`None`: here).
+    streams: Option<tokio::runtime::Handle>,
     service: S,
     watcher: hyper_util::server::graceful::Watcher,
     header_timeout: Duration,
@@ -310,10 +357,28 @@ where
         first.truncate(read);
         if let Some(request) = stream_connections::event_stream_request(&first) {
             drop(first);
-            let stream = Stalls::new(stream, self.write_timeout, IDLE_TIMEOUT);
-            // Held while the stream is open: a shutdown waits for it (the stream ends at once).
-            let _watcher = self.watcher;
-            stream_connections::serve_event_stream(stream, self.router, request, self.peer).await;
+            let Connection {
+                router,
+                streams,
+                watcher,
+                write_timeout,
+                peer,
+                _slot,
+                _open,
+                ..
+            } = self;
+            let serving = async move {
+                // Made where it runs, so that its clock is that runtime's.
+                let stream = Stalls::new(stream, write_timeout, IDLE_TIMEOUT);
+                // Held while the stream is open: a shutdown waits for it (the stream ends at
+                // once), and so are the connection's places in the counts.
+                let _held = (watcher, _slot, _open);
+                stream_connections::serve_event_stream(stream, router, request, peer).await;
+            };
+            match streams {
+                Some(streams) => drop(streams.spawn(serving)),
+                None => serving.await,
+            }
             return;
         }
         // A connection that cannot be HTTP/2 goes straight to HTTP/1.1. Telling the two apart

@@ -15,6 +15,8 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
+use bytes::Bytes;
+use futures::FutureExt;
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
@@ -135,15 +137,26 @@ fn header_line(head: &mut Vec<u8>, name: &str, value: &[u8]) {
     head.extend_from_slice(b"\r\n");
 }
 
+/// The most frames gathered into one write (see [`write_body`]).
+const MOST_FRAMES_PER_WRITE: usize = 64;
+/// The most bytes gathered into one write.
+const MOST_BYTES_PER_WRITE: usize = 64 * 1024;
+
 /// Writes `body` as it comes, chunked or as is, while watching the connection: a client that
 /// closes its end (or sends anything else: this connection serves one request) ends it.
+///
+/// Frames already waiting when one arrives go out with it, in one write: a connection that fell
+/// behind (thousands of streams on one room, each woken for every word) catches up in one
+/// system call instead of one per frame, which is where the time of a large fan-out goes (the
+/// kernel's TCP path, not this code).
 async fn write_body<I>(io: &mut I, body: Body, chunked: bool) -> std::io::Result<()>
 where
     I: AsyncRead + AsyncWrite + Unpin,
 {
     let mut body = std::pin::pin!(body);
     let mut probe = [0u8; 16];
-    loop {
+    let mut ended = false;
+    while !ended {
         let frame = tokio::select! {
             frame = body.frame() => frame,
             read = io.read(&mut probe) => match read {
@@ -152,27 +165,57 @@ where
                 Ok(_) => continue,
             },
         };
-        let data = match frame {
-            None => break,
-            Some(Err(_)) => return Err(std::io::ErrorKind::Other.into()),
-            Some(Ok(frame)) => match frame.into_data() {
-                Ok(data) if !data.is_empty() => data,
-                // Trailers, or an empty frame (which chunked would read as the end).
-                _ => continue,
-            },
-        };
-        if chunked {
-            let mut size = [0u8; 18];
-            let size = chunk_size_line(data.len(), &mut size);
-            write_all_of(io, [size, &data, b"\r\n"]).await?;
-        } else {
-            io.write_all(&data).await?;
+        if frame.is_none() {
+            break;
         }
+        let Some(first) = data_of(frame)? else {
+            continue;
+        };
+        // Whatever else is ready now, without waiting.
+        let mut more: Vec<Bytes> = Vec::new();
+        let mut bytes = first.len();
+        while more.len() + 1 < MOST_FRAMES_PER_WRITE && bytes < MOST_BYTES_PER_WRITE {
+            let Some(frame) = body.frame().now_or_never() else {
+                break;
+            };
+            if frame.is_none() {
+                ended = true;
+                break;
+            }
+            if let Some(data) = data_of(frame)? {
+                bytes += data.len();
+                more.push(data);
+            }
+        }
+        let mut size = [0u8; 18];
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(more.len() + 3);
+        if chunked {
+            parts.push(chunk_size_line(bytes, &mut size));
+        }
+        parts.push(&first);
+        parts.extend(more.iter().map(|data| &data[..]));
+        if chunked {
+            parts.push(b"\r\n");
+        }
+        write_all_of(io, &parts).await?;
     }
     if chunked {
         io.write_all(b"0\r\n\r\n").await?;
     }
     Ok(())
+}
+
+/// A frame of the body, `None` at its end.
+type BodyFrame = Option<Result<http_body::Frame<Bytes>, axum::Error>>;
+
+/// The bytes of a data frame; `None` for the end, trailers, or an empty frame (which chunked
+/// framing would read as the end).
+fn data_of(frame: BodyFrame) -> std::io::Result<Option<Bytes>> {
+    match frame {
+        None => Ok(None),
+        Some(Err(_)) => Err(std::io::ErrorKind::Other.into()),
+        Some(Ok(frame)) => Ok(frame.into_data().ok().filter(|data| !data.is_empty())),
+    }
 }
 
 /// A chunk's size line (`1a\r\n`), written into `buffer`.
@@ -186,8 +229,11 @@ fn chunk_size_line(size: usize, buffer: &mut [u8; 18]) -> &[u8] {
 }
 
 /// Writes every part, in one system call when the connection takes them all at once.
-async fn write_all_of<I: AsyncWrite + Unpin>(io: &mut I, parts: [&[u8]; 3]) -> std::io::Result<()> {
-    let slices = parts.map(std::io::IoSlice::new);
+async fn write_all_of<I: AsyncWrite + Unpin>(io: &mut I, parts: &[&[u8]]) -> std::io::Result<()> {
+    let slices: Vec<std::io::IoSlice<'_>> = parts
+        .iter()
+        .map(|part| std::io::IoSlice::new(part))
+        .collect();
     let mut written = io.write_vectored(&slices).await?;
     if written == 0 {
         return Err(std::io::ErrorKind::WriteZero.into());
@@ -280,10 +326,94 @@ mod tests {
             assert!(head.contains(line), "{line} in {head}");
         }
         assert!(head.contains("\r\ndate: "), "{head}");
+        // All three were ready at once: one chunk (the empty one is no chunk of its own).
         assert_eq!(
             body,
-            "d\r\nretry: 1000\n\n\r\n12\r\nevent: x\ndata: 1\n\n\r\n0\r\n\r\n"
+            "1f\r\nretry: 1000\n\nevent: x\ndata: 1\n\n\r\n0\r\n\r\n"
         );
+    }
+
+    #[tokio::test]
+    async fn frames_waiting_together_go_in_one_chunk_and_a_later_one_in_its_own() {
+        let (mut client, server) = tokio::io::duplex(1 << 20);
+        let (frames, received) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Some(received)));
+        let router = Router::new().route(
+            "/api/rooms/{slug}/events",
+            axum::routing::get(move || {
+                let received = received.lock().unwrap().take().unwrap();
+                let frames = tokio_stream_of(received);
+                async move { Body::from_stream(frames) }
+            }),
+        );
+        // Three frames wait before the stream starts; more than a write takes come after.
+        for frame in ["a\n\n", "b\n\n", "c\n\n"] {
+            frames.send(frame).unwrap();
+        }
+        let serving = tokio::spawn(serve_event_stream(
+            server,
+            router,
+            event_stream_request(PLAIN.as_bytes()).unwrap(),
+            "127.0.0.1:9".parse().unwrap(),
+        ));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        frames.send("d\n\n").unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let many = "x".repeat(1000) + "\n\n";
+        let many: &'static str = Box::leak(many.into_boxed_str());
+        for _ in 0..MOST_FRAMES_PER_WRITE + 6 {
+            frames.send(many).unwrap();
+        }
+        drop(frames);
+        serving.await.unwrap();
+        let mut written = String::new();
+        client.read_to_string(&mut written).await.unwrap();
+        let (_, body) = written.split_once("\r\n\r\n").unwrap();
+        let chunks = chunks_of(body);
+        assert_eq!(chunks[0], "a\n\nb\n\nc\n\n", "{chunks:?}");
+        assert_eq!(chunks[1], "d\n\n", "{chunks:?}");
+        // The rest: as many frames as fit in one write's limits, then what is left.
+        let sizes: Vec<usize> = chunks[2..]
+            .iter()
+            .map(|chunk| chunk.len() / many.len())
+            .collect();
+        assert_eq!(
+            sizes.iter().sum::<usize>(),
+            MOST_FRAMES_PER_WRITE + 6,
+            "{sizes:?}"
+        );
+        let most = (MOST_BYTES_PER_WRITE / many.len() + 1).min(MOST_FRAMES_PER_WRITE);
+        assert_eq!(sizes[0], most, "{sizes:?}");
+        assert!(sizes.len() >= 2, "{sizes:?}");
+        assert_eq!(
+            chunks.last().map(String::as_str),
+            Some(""),
+            "the last chunk"
+        );
+    }
+
+    /// The frames `received` gives, as a body's stream.
+    fn tokio_stream_of(
+        received: tokio::sync::mpsc::UnboundedReceiver<&'static str>,
+    ) -> impl futures::Stream<Item = Result<Bytes, std::convert::Infallible>> {
+        futures::stream::unfold(received, |mut received| async move {
+            let frame = received.recv().await?;
+            Some((Ok(Bytes::from_static(frame.as_bytes())), received))
+        })
+    }
+
+    /// The chunks of a chunked body, the last (empty) one included.
+    fn chunks_of(mut body: &str) -> Vec<String> {
+        let mut chunks = Vec::new();
+        loop {
+            let (size, rest) = body.split_once("\r\n").expect("a size line");
+            let size = usize::from_str_radix(size, 16).expect("a hexadecimal size");
+            chunks.push(rest[..size].to_owned());
+            body = &rest[size + 2..];
+            if size == 0 {
+                return chunks;
+            }
+        }
     }
 
     #[tokio::test]
