@@ -375,6 +375,8 @@ where
                 let _held = (watcher, _slot, _open);
                 stream_connections::serve_event_stream(stream, router, request, peer).await;
             };
+            // The socket stays with these threads' reactor, which only has work when a write
+            // would block or the client closes; the writes themselves are made there.
             match streams {
                 Some(streams) => drop(streams.spawn(serving)),
                 None => serving.await,
