@@ -57,13 +57,9 @@ impl UserId {
 
     /// The language of this user's generated name: its lowest bit.
     pub fn name_language(&self) -> NameLanguage {
-        let last = self.0.as_bytes().last().copied().unwrap_or(b'0');
-        // Ids are lowercase hex (checked when made or parsed): the last digit holds the bit.
-        let value = match last {
-            b'0'..=b'9' => last - b'0',
-            _ => last - b'a' + 10,
-        };
-        if value & 1 == 1 {
+        // Ids are hex (checked when made or parsed): the last digit holds the bit.
+        let last = self.0.chars().last().and_then(|digit| digit.to_digit(16));
+        if last.unwrap_or(0) & 1 == 1 {
             NameLanguage::English
         } else {
             NameLanguage::Spanish
