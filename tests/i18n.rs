@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, csrf_token, free_settings, user};
+use common::{TestApp, add_word, csrf_token, free_settings, user};
 use frase::domain::{DisplayName, NameLanguage, UserId};
 use serde_json::{Value, json};
 
@@ -407,14 +407,7 @@ async fn a_new_players_name_is_generated_in_the_language_of_the_page_that_first_
     // Everyone sees an English player by the English name, the Spanish readers too.
     let ana = user();
     let her = me(&ana, &app, Some("en")).await;
-    let word = ana
-        .post(app.url("/api/rooms/main/words"))
-        .header("accept-language", "en")
-        .json(&json!({ "text": "hello" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(word.status(), 201);
+    assert_eq!(add_word(&ana, &app, "main", "hello").await.status(), 201);
     let words: Value = user()
         .get(app.url("/api/rooms/main/words"))
         .header("accept-language", "es")
