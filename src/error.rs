@@ -55,7 +55,10 @@ impl AppError {
         title: &str,
         detail: impl Into<Message>,
     ) -> AppError {
-        let title_key = format!("title-{}", title.trim().to_lowercase().replace(' ', "-"));
+        let title_key = format!(
+            "title-{}",
+            title.trim().to_ascii_lowercase().replace(' ', "-")
+        );
         let message = detail.into();
         let locale = Locale::default();
         AppError {

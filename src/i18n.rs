@@ -2,15 +2,17 @@
 //!
 //! Every text people read — the pages and the API's problem titles and details — is a message
 //! of `locales/es.ftl` or `locales/en.ftl` ([Fluent](https://projectfluent.org) files, embedded
-//! in the binary and the WebAssembly client alike), looked up by key with [`tr`]. The language
+//! in the binary and the WebAssembly client alike, and read by [`ftl`], which knows the part of
+//! Fluent they use), looked up by key with [`tr`]. The language
 //! is chosen per request ([`Locale::choose`]): the `frase_lang` cookie that the page's language
 //! switch sets, else `Accept-Language`, else Spanish. Plain Rust, no I/O: both targets use it.
 
 use std::sync::LazyLock;
 
-use fluent_bundle::concurrent::FluentBundle;
-use fluent_bundle::{FluentArgs, FluentResource};
 use serde::{Deserialize, Serialize};
+
+mod ftl;
+use ftl::Messages;
 
 /// A language frase speaks. Spanish when in doubt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -92,58 +94,24 @@ const SOURCES: [(&str, &str); 2] = [
     ("en", include_str!("../locales/en.ftl")),
 ];
 
-type Bundle = FluentBundle<FluentResource>;
+/// Read once. A message this reader cannot read is left out (a unit test checks every message
+/// of both files against Fluent's own formatter).
+static MESSAGES: LazyLock<[Messages; 2]> =
+    LazyLock::new(|| SOURCES.map(|(tag, source)| Messages::parse(tag, source)));
 
-/// Parsed once; a file that does not parse is a bug the unit tests catch, and at run time its
-/// good messages still load (Fluent skips the broken entries).
-static BUNDLES: LazyLock<Vec<Bundle>> = LazyLock::new(|| {
-    SOURCES
-        .iter()
-        .map(|(tag, source)| {
-            let resource = FluentResource::try_new((*source).to_owned())
-                .unwrap_or_else(|(partial, _errors)| partial);
-            let language = tag.parse().unwrap_or_default();
-            let mut bundle = FluentBundle::new_concurrent(vec![language]);
-            // No Unicode isolation marks around arguments: the texts go to JSON and `<title>`.
-            bundle.set_use_isolating(false);
-            let _ = bundle.add_resource(resource);
-            bundle
-        })
-        .collect()
-});
-
-fn bundle(locale: Locale) -> Option<&'static Bundle> {
-    BUNDLES.get(locale.index())
+fn messages(locale: Locale) -> &'static Messages {
+    &MESSAGES[locale.index()]
 }
 
-/// Whether `locale` has a message `key` (`key.attribute` for an attribute).
+/// Whether `locale` has a message `key`.
 pub fn has(locale: Locale, key: &str) -> bool {
-    lookup(locale, key, &[]).is_some()
+    messages(locale).has(key)
 }
 
-/// The message `key` of `locale` with `args`, or `None` when that file lacks it.
+/// The message `key` of `locale` with `args`, or `None` when that file lacks it. An argument that
+/// is a whole number (as `to_string` writes it) selects a plural form.
 pub fn lookup(locale: Locale, key: &str, args: &[(&str, String)]) -> Option<String> {
-    let bundle = bundle(locale)?;
-    let (id, attribute) = match key.split_once('.') {
-        Some((id, attribute)) => (id, Some(attribute)),
-        None => (key, None),
-    };
-    let message = bundle.get_message(id)?;
-    let pattern = match attribute {
-        Some(attribute) => message.get_attribute(attribute)?.value(),
-        None => message.value()?,
-    };
-    let mut fluent_args = FluentArgs::new();
-    for (name, value) in args {
-        // A whole number (as `to_string` writes it) is a number, so plurals can select on it.
-        match value.parse::<i64>() {
-            Ok(number) if number.to_string() == *value => fluent_args.set(*name, number),
-            _ => fluent_args.set(*name, value.clone()),
-        }
-    }
-    let mut errors = Vec::new();
-    let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
-    Some(text.into_owned())
+    messages(locale).format(key, args)
 }
 
 /// The text of message `key` in `locale`, with `args`. Never fails: a key missing in `locale`
@@ -343,8 +311,91 @@ mod tests {
         assert_eq!(cookie("frase_langx=en", COOKIE), None);
     }
 
+    /// Every message of both files formats as Fluent's own formatter formats it, with each
+    /// argument it names given as a word, as numbers of every plural form, or missing.
+    #[test]
+    fn every_message_reads_and_formats_as_fluent_formats_it() {
+        use fluent_bundle::{FluentArgs, FluentBundle, FluentResource};
+        use fluent_syntax::ast;
+
+        fn arguments(pattern: &ast::Pattern<&str>, names: &mut Vec<String>) {
+            for element in &pattern.elements {
+                let ast::PatternElement::Placeable { expression } = element else {
+                    continue;
+                };
+                let (ast::Expression::Select { selector, .. } | ast::Expression::Inline(selector)) =
+                    expression;
+                if let ast::InlineExpression::VariableReference { id } = selector {
+                    names.push(id.name.to_owned());
+                }
+                if let ast::Expression::Select { variants, .. } = expression {
+                    for variant in variants {
+                        arguments(&variant.value, names);
+                    }
+                }
+            }
+        }
+
+        let mut checked = 0;
+        for (tag, source) in SOURCES {
+            let resource = FluentResource::try_new(source.to_owned()).expect("the file parses");
+            let mut bundle = FluentBundle::new(vec![tag.parse().expect("a language tag")]);
+            bundle.set_use_isolating(false);
+            bundle.add_resource(resource).expect("no message twice");
+            let ours = Messages::parse(tag, source);
+            for entry in fluent_syntax::parser::parse(source)
+                .expect("the file parses")
+                .body
+            {
+                let ast::Entry::Message(message) = entry else {
+                    continue;
+                };
+                let key = message.id.name;
+                assert!(message.attributes.is_empty(), "{tag}: {key} has attributes");
+                let value = message.value.as_ref().expect("every message has a text");
+                let mut names = Vec::new();
+                arguments(value, &mut names);
+                let mut cases: Vec<Vec<(&str, String)>> = vec![vec![]];
+                for sample in [
+                    "x y", "0", "1", "2", "5", "21", "1000000", "007", "one", "-1",
+                ] {
+                    cases.push(
+                        names
+                            .iter()
+                            .map(|name| (name.as_str(), sample.to_owned()))
+                            .collect(),
+                    );
+                }
+                for args in cases {
+                    let mut fluent_args = FluentArgs::new();
+                    for (name, value) in &args {
+                        match value.parse::<i64>() {
+                            Ok(number) if number.to_string() == *value => {
+                                fluent_args.set(*name, number)
+                            }
+                            _ => fluent_args.set(*name, value.clone()),
+                        }
+                    }
+                    let pattern = bundle
+                        .get_message(key)
+                        .and_then(|m| m.value())
+                        .expect("in the bundle");
+                    let mut errors = Vec::new();
+                    let expected = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+                    assert_eq!(
+                        ours.format(key, &args).as_deref(),
+                        Some(expected.as_ref()),
+                        "{tag}: {key} with {args:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 2 * 11 * 200, "{checked} formattings checked");
+    }
+
     fn keys(source: &str) -> Vec<String> {
-        let resource = FluentResource::try_new(source.to_owned())
+        let resource = fluent_bundle::FluentResource::try_new(source.to_owned())
             .unwrap_or_else(|(_, errors)| panic!("the message file does not parse: {errors:?}"));
         let mut keys = Vec::new();
         for entry in resource.entries() {

@@ -75,7 +75,7 @@ pub fn HttpLens(lens: Lens) -> impl IntoView {
                             <span class="method">{entry.method.clone()}</span>" "
                             <span class="target">{entry.target.clone()}</span>" → "
                             <span class="status">{entry.status.clone()}</span>
-                            {entry.millis.map(|ms| format!(" · {ms:.0} ms"))}
+                            {entry.millis.map(|ms| format!(" · {} ms", ms.round() as i64))}
                         </code>
                         <dl class="lens-headers">
                             {entry

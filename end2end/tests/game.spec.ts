@@ -83,6 +83,36 @@ test("a bad word is refused on the page before it is sent", async ({ page, reque
   await expect(sentenceWords(page)).toHaveCount(0);
 });
 
+// What a phone downloads to play: the .wasm as served, compressed with brotli. Issue 21 asks for
+// at most 200 KiB and is not there yet (388 KB after the Unicode tables and Fluent left the
+// client); this budget is its weight now, so that it can only go down.
+const WASM_BR_BUDGET = 400_000;
+
+test("the client's .wasm as served stays within its weight budget", async ({ page, request }) => {
+  const slug = await createRoom(request);
+  const wasm = page.waitForResponse((r) => r.url().includes("/pkg/") && r.url().endsWith(".wasm"));
+  await page.goto(`/r/${slug}`);
+  const url = (await wasm).url();
+  const served = await request.get(url, { headers: { "accept-encoding": "br" } });
+  expect(served.status()).toBe(200);
+  expect(served.headers()["content-encoding"]).toBe("br");
+  const length = Number(served.headers()["content-length"]);
+  expect(length, `${url}: ${length} bytes as served`).toBeGreaterThan(100_000);
+  expect(length, `${url}: ${length} bytes as served`).toBeLessThanOrEqual(WASM_BR_BUDGET);
+});
+
+test("a bad word only the server can judge is refused with the same message", async ({ page, request }) => {
+  // The page checks what needs no Unicode tables (spaces, markup, length of plain text); a
+  // character's category it leaves to the server, whose refusal reads the same.
+  const slug = await createRoom(request);
+  await openHydrated(page, slug);
+  const refused = page.waitForResponse((r) => r.url().endsWith("/api/fn/add_word"));
+  await addWord(page, "señal@");
+  expect((await refused).status()).toBe(422);
+  await expect(page.locator("#word-error")).toHaveText("La palabra tiene un carácter no admitido.");
+  await expect(sentenceWords(page)).toHaveCount(0);
+});
+
 test("words from scripts appear on open pages", async ({ page, request }) => {
   const slug = await createRoom(request, { no_double_turn: false });
   await openHydrated(page, slug);

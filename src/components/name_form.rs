@@ -22,17 +22,16 @@ pub fn NameForm(me: Me, csrf: String) -> impl IntoView {
         let Some(element) = input.get_untracked() else {
             return;
         };
-        match DisplayName::parse(&element.value()) {
+        let typed = element.value();
+        match DisplayName::precheck(&typed) {
             Err(invalid) => error.set(Some(error_message(
                 locale,
                 &AppError::from(invalid).code,
                 0,
             ))),
-            Ok(valid) => {
+            Ok(()) => {
                 error.set(None);
-                rename.dispatch(SetName {
-                    name: valid.to_string(),
-                });
+                rename.dispatch(SetName { name: typed });
             }
         }
     };

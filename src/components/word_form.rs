@@ -9,10 +9,11 @@ use crate::lens::Lens;
 use crate::live_state::LiveRoom;
 use crate::server_fns::AddWord;
 
-/// The one-word input. With JavaScript it checks the word with the same rules as the server
-/// before sending it to the `add_word` server function (with an `Idempotency-Key`, shown in the
-/// HTTP lens); without JavaScript it is a plain form post to the same function, which answers
-/// with a redirect back here.
+/// The one-word input. With JavaScript it checks what it can of the word without Unicode's tables
+/// (`Word::precheck`: emptiness, spaces, markup, length) before sending it to the `add_word`
+/// server function (with an `Idempotency-Key`, shown in the HTTP lens), whose refusal of the
+/// rest reads the same; without JavaScript it is a plain form post to the same function, which
+/// answers with a redirect back here.
 #[component]
 pub fn WordForm(live: LiveRoom, returned_error: Option<String>, csrf: String) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
@@ -32,7 +33,7 @@ pub fn WordForm(live: LiveRoom, returned_error: Option<String>, csrf: String) ->
             return;
         };
         let text = element.value();
-        match Word::parse(&text, max_length() as usize) {
+        match Word::precheck(&text, max_length() as usize) {
             Err(invalid) => {
                 let code = AppError::from(invalid).code;
                 error.set(Some(error_message(locale, &code, max_length())));

@@ -209,6 +209,31 @@ impl DisplayName {
         parse_label(raw, DISPLAY_NAME_MAX_CHARS).map(DisplayName)
     }
 
+    /// The checks of [`DisplayName::parse`] that need none of Unicode's tables, for the
+    /// WebAssembly client (see [`crate::domain::Word::precheck`]): every error found here is the
+    /// one `parse` gives; what passes, the server decides.
+    pub fn precheck(raw: &str) -> Result<(), NameError> {
+        let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if collapsed.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if collapsed.chars().any(char::is_control) {
+            return Err(NameError::ControlCharacter);
+        }
+        if collapsed.is_ascii() {
+            if let Some(ch) = find_markup(&collapsed.chars().collect::<Vec<_>>()) {
+                return Err(NameError::Markup { ch });
+            }
+            if collapsed.len() > DISPLAY_NAME_MAX_CHARS {
+                return Err(NameError::TooLong {
+                    max: DISPLAY_NAME_MAX_CHARS,
+                    len: collapsed.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// A friendly name such as `Búho Veloz 42` (in English `Swift Owl 42`), the same for the
     /// same seed and language on every platform and Rust version.
     pub fn generated(seed: &[u8], language: NameLanguage) -> DisplayName {
@@ -563,6 +588,23 @@ mod tests {
                 prop_assert!(!s.chars().any(|c| MARKUP_CHARS.contains(&c)));
                 prop_assert!((1..=DISPLAY_NAME_MAX_CHARS).contains(&s.chars().count()));
                 prop_assert_eq!(DisplayName::parse(s), Ok(name.clone()));
+            }
+        }
+
+        #[test]
+        fn what_the_name_precheck_refuses_parse_refuses_with_the_same_error(
+            raw in prop_oneof![
+                prop::collection::vec(any::<char>(), 0..50).prop_map(|c| c.into_iter().collect::<String>()),
+                "[ \t\na-zñé\u{301}\u{338}<>=&\u{7}\u{85}\u{200B}]{0,45}",
+                "[ -~\t\n]{0,50}",
+            ]
+        ) {
+            let parsed = DisplayName::parse(&raw);
+            match DisplayName::precheck(&raw) {
+                Err(error) => prop_assert_eq!(parsed, Err(error)),
+                // On ASCII, only what needs no table is left to the server (nothing, for names).
+                Ok(()) if raw.is_ascii() => prop_assert!(parsed.is_ok(), "{:?}: {:?}", raw, parsed),
+                Ok(()) => {}
             }
         }
 

@@ -180,6 +180,38 @@ impl Word {
         Ok(Word(text.to_owned()))
     }
 
+    /// The checks of [`Word::parse`] that need none of Unicode's tables (normalisation, general
+    /// categories, emoji), for the WebAssembly client: it checks a word before sending it, and
+    /// carrying the tables for that would more than double what a phone downloads for them.
+    /// Every error found here is the one `parse` gives for the same text (a property test holds
+    /// it to that); what passes, the server's `parse` decides. Text that normalisation changes
+    /// is only checked for emptiness, spaces and control characters; ASCII text (which it leaves
+    /// alone) for markup and length too.
+    pub fn precheck(raw: &str, max_len: usize) -> Result<(), WordError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err(WordError::Empty);
+        }
+        if text.chars().any(char::is_whitespace) {
+            return Err(WordError::MultipleTokens);
+        }
+        if text.chars().any(char::is_control) {
+            return Err(WordError::ControlCharacter);
+        }
+        if text.is_ascii() {
+            if let Some(ch) = text.chars().find(|&c| is_markup(c)) {
+                return Err(WordError::Markup { ch });
+            }
+            if text.len() > max_len {
+                return Err(WordError::TooLong {
+                    max: max_len,
+                    len: text.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The normalised text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -426,6 +458,23 @@ pub fn display_sentence<'a>(words: impl IntoIterator<Item = &'a str>) -> String 
     out
 }
 
+/// The characters that change when upper-cased but are not letters (general category L): a
+/// combining mark (U+0345), the small Roman numerals (Nl) and the circled small letters (So).
+/// [`capitalise_first_letter`] leaves them alone, as it leaves every non-letter.
+const CASED_NON_LETTERS: [std::ops::RangeInclusive<char>; 3] = [
+    '\u{345}'..='\u{345}',
+    '\u{2170}'..='\u{217F}',
+    '\u{24D0}'..='\u{24E9}',
+];
+
+/// Whether upper-casing `c` as the first letter of a sentence changes it: it is a letter with an
+/// upper case. Asked without the general-category table (the client shows sentences too, and
+/// that table is 16 KB of its download): every character that changes when upper-cased is a
+/// letter but for [`CASED_NON_LETTERS`] (a unit test goes through every character).
+fn capitalises(c: char) -> bool {
+    !c.to_uppercase().eq([c]) && !CASED_NON_LETTERS.iter().any(|range| range.contains(&c))
+}
+
 /// Upper-cases the first character after the opening punctuation run, if it
 /// is a letter.
 fn capitalise_first_letter(word: &str) -> String {
@@ -438,7 +487,7 @@ fn capitalise_first_letter(word: &str) -> String {
     let (opening, rest) = word.split_at(opening_len);
     let mut rest_chars = rest.chars();
     match rest_chars.next() {
-        Some(first) if first.general_category_group() == GeneralCategoryGroup::Letter => {
+        Some(first) if capitalises(first) => {
             let mut out = String::with_capacity(word.len() + 2);
             out.push_str(opening);
             out.extend(first.to_uppercase());
@@ -827,7 +876,7 @@ mod tests {
         let alphabet: Vec<char> = concat!(
             "aZñéß3٣7 .,;:!?…«»\"'()“”‘’¿¡-‐·_%@",
             "👍👨👩🇪🇸🏴\u{301}\u{FE0F}\u{20E3}\u{1F3FB}\u{200D}\u{E0067}\u{E007F}",
-            "<&\u{7}\t\u{200B}#*\u{A0}",
+            "<&\u{7}\t\u{200B}#*\u{A0}=>\u{338}\u{85}\u{7F}",
         )
         .chars()
         .collect();
@@ -941,7 +990,51 @@ mod tests {
         prop_oneof![wordish(), plausible_word(), any_chars(), any::<String>()]
     }
 
+    #[test]
+    fn a_character_capitalises_exactly_when_it_is_a_letter_with_an_upper_case() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let letter = c.general_category_group() == GeneralCategoryGroup::Letter;
+            let changes = !c.to_uppercase().eq([c]);
+            assert_eq!(
+                capitalises(c),
+                letter && changes,
+                "{c:?} (U+{:04X})",
+                u32::from(c)
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn what_the_precheck_refuses_parse_refuses_with_the_same_error(
+            raw in raw_input(),
+            max in 1usize..=64,
+        ) {
+            if let Err(error) = Word::precheck(&raw, max) {
+                prop_assert_eq!(Word::parse(&raw, max), Err(error));
+            }
+        }
+
+        #[test]
+        fn on_ascii_the_precheck_finds_markup_and_length_like_parse(
+            raw in "[ -~]{0,30}",
+            max in 1usize..=20,
+        ) {
+            let parsed = Word::parse(&raw, max);
+            let found_early = matches!(
+                parsed,
+                Err(WordError::Empty
+                    | WordError::MultipleTokens
+                    | WordError::ControlCharacter
+                    | WordError::Markup { .. }
+                    | WordError::TooLong { .. })
+            );
+            match Word::precheck(&raw, max) {
+                Err(error) => prop_assert_eq!(parsed, Err(error)),
+                Ok(()) => prop_assert!(!found_early, "{:?} passed the precheck", raw),
+            }
+        }
+
         #[test]
         fn accepted_words_satisfy_invariants(raw in raw_input(), max in 1usize..=64) {
             if let Ok(w) = Word::parse(&raw, max) {
