@@ -54,6 +54,30 @@ fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
+/// The fields of the form a submit event sends, named and valued as the browser would post them
+/// without JavaScript (checkboxes, selects and the submitting form's hidden fields included).
+pub fn submitted_fields(event: &web_sys::SubmitEvent) -> Vec<(String, String)> {
+    let Some(form) = event
+        .target()
+        .and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok())
+    else {
+        return Vec::new();
+    };
+    let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+        return Vec::new();
+    };
+    let Ok(Some(entries)) = js_sys::try_iter(&data) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pair: js_sys::Array = entry.dyn_into().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
 fn form_body(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
@@ -108,23 +132,48 @@ pub async fn call<T: serde::de::DeserializeOwned>(
     Err(last_error)
 }
 
+/// GETs a JSON document (through the browser's cache, which revalidates it with its `ETag`):
+/// `None` when it cannot be had or read.
+pub async fn get_json<T: serde::de::DeserializeOwned>(path: &str, lens: Option<Lens>) -> Option<T> {
+    match exchange(path, None, lens).await {
+        Ok((200, body)) => serde_json::from_str(&body).ok(),
+        _ => None,
+    }
+}
+
+/// One POST of form `fields` under the idempotency `key`.
 async fn attempt(
     path: &str,
     fields: &[(&str, &str)],
     key: &str,
     lens: Option<Lens>,
 ) -> Result<(u16, String), AppError> {
+    exchange(path, Some((fields, key)), lens).await
+}
+
+/// One request: a GET, or a POST of form fields with an idempotency key; answers the status and
+/// the body, and shows the exchange in the lens.
+async fn exchange(
+    path: &str,
+    post: Option<(&[(&str, &str)], &str)>,
+    lens: Option<Lens>,
+) -> Result<(u16, String), AppError> {
     let unreachable = |_| AppError::unavailable(Message::new("problem-unreachable"));
     let window = web_sys::window()
         .ok_or_else(|| AppError::unavailable(Message::new("problem-unreachable")))?;
     let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&wasm_bindgen::JsValue::from_str(&form_body(fields)));
+    let method = if post.is_some() { "POST" } else { "GET" };
+    init.set_method(method);
+    if let Some((fields, _)) = post {
+        init.set_body(&wasm_bindgen::JsValue::from_str(&form_body(fields)));
+    }
     let request = Request::new_with_str_and_init(path, &init).map_err(unreachable)?;
     let headers = request.headers();
-    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
     let _ = headers.set("Accept", "application/json");
-    let _ = headers.set("Idempotency-Key", key);
+    if let Some((_, key)) = post {
+        let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
+        let _ = headers.set("Idempotency-Key", key);
+    }
     let started = now_ms();
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await
@@ -138,7 +187,10 @@ async fn attempt(
         .unwrap_or_default();
     let status = response.status();
     if let Some(lens) = lens {
-        let mut shown = vec![("idempotency-key".to_owned(), key.to_owned())];
+        let mut shown: Vec<(String, String)> = post
+            .map(|(_, key)| ("idempotency-key".to_owned(), key.to_owned()))
+            .into_iter()
+            .collect();
         for name in SHOWN_HEADERS {
             if let Ok(Some(value)) = response.headers().get(name) {
                 shown.push((name.to_owned(), value));
@@ -146,7 +198,7 @@ async fn attempt(
         }
         lens.record(LensEntry {
             seq: 0,
-            method: "POST".into(),
+            method: method.into(),
             target: path.to_owned(),
             status: status.to_string(),
             headers: shown,

@@ -23,17 +23,12 @@ pub mod live_client;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// The WebAssembly client's entry point: hydrates the server-rendered page.
+/// The WebAssembly client's entry point: sets up the reactive runtime for the page's islands
+/// (`#[island]` components), which the boot script (`server::http::shell`) then hydrates one by
+/// one.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Tests and scripts wait for this to know the client has taken over the page.
-    if let Some(body) = web_sys::window()
-        .and_then(|window| window.document())
-        .and_then(|document| document.body())
-    {
-        let _ = body.set_attribute("data-hydrated", "");
-    }
+    leptos::mount::hydrate_islands();
 }

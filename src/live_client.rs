@@ -129,12 +129,17 @@ fn open(
     }));
 }
 
-/// After a snapshot the story may have moved on: fetch it again.
+/// After a snapshot the story may have moved on: fetch it again (`GET /api/rooms/{slug}/story`,
+/// the JSON API's).
 fn refresh_story(live: LiveRoom) {
-    let slug = live.slug.get_value();
+    #[derive(serde::Deserialize)]
+    struct Story {
+        sentences: Vec<crate::model::StorySentence>,
+    }
+    let path = format!("/api/rooms/{}/story?format=json", live.slug.get_value());
     leptos::task::spawn_local(async move {
-        if let Ok(page) = crate::server_fns::load_room(slug).await {
-            live.story.set(page.story);
+        if let Some(story) = crate::fetch::get_json::<Story>(&path, None).await {
+            live.story.set(story.sentences);
             live.story_stale.set(false);
         }
     });

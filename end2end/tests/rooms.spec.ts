@@ -120,3 +120,43 @@ test("an author fixes and undoes their own word", async ({ browser, request }) =
   await expect(ana.locator("#my-word")).toHaveCount(0);
   await Promise.all(contexts.map((context) => context.close()));
 });
+
+// The name form, with JavaScript: a name the page can judge is refused before it is sent; a good
+// one is sent (with an Idempotency-Key) and shown without a navigation, and the author's next word
+// carries it to the others.
+test("a player renames themself on the page", async ({ browser, request }) => {
+  const response = await request.post("/api/rooms", { data: { title: "names" } });
+  const slug = (await response.json()).slug as string;
+  const contexts = await Promise.all([0, 1].map(() => browser.newContext()));
+  const [ana, bea] = await Promise.all(contexts.map((context) => context.newPage()));
+  for (const page of [ana, bea]) {
+    await page.goto(`/r/${slug}`);
+    await hydrated(page);
+  }
+  let navigations = 0;
+  ana.on("framenavigated", (frame) => {
+    if (frame === ana.mainFrame()) navigations++;
+  });
+  const sent: string[] = [];
+  ana.on("request", (r) => {
+    if (r.url().endsWith("/api/fn/set_name")) sent.push(r.headers()["idempotency-key"] ?? "");
+  });
+
+  await ana.locator("#name-input").fill("<b>Ana</b>");
+  await ana.locator("#name-form button[type=submit]").click();
+  await expect(ana.locator("#name-form .error")).not.toBeEmpty();
+  expect(sent, "refused on the page, never sent").toEqual([]);
+
+  await ana.locator("#name-input").fill("Ana la bibliotecaria");
+  await ana.locator("#name-form button[type=submit]").click();
+  await expect(ana.locator("#my-name")).toHaveText("Ana la bibliotecaria");
+  await expect(ana.locator("#name-form .error")).toBeEmpty();
+  expect(sent).toHaveLength(1);
+  expect(sent[0]).toMatch(/^[0-9a-f]{32}$/);
+  expect(navigations).toBe(0);
+
+  await addWord(ana, "hola");
+  await expect(sentenceWords(bea)).toHaveText(["Hola"]);
+  await expect(sentenceWords(bea).first()).toHaveAttribute("data-author", "Ana la bibliotecaria");
+  await Promise.all(contexts.map((context) => context.close()));
+});

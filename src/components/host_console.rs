@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use super::error_message;
+use super::post_form::PostForm;
 use crate::domain::{MAX_SENTENCE_WORDS_RANGE, MAX_WORD_LENGTH_RANGE, Mode, TURN_SECONDS_RANGE};
 use crate::error::AppError;
 use crate::i18n::{t, tr, use_locale};
@@ -13,62 +14,31 @@ use crate::server_fns::{
 
 /// The host's controls: the room's name and rules, lock or open it, start a round of `turns`,
 /// end or clear the sentence, remove or fix any word, delete the room.
-/// Each is an [`ActionForm`] posting to its server function, so it works without JavaScript (and
+/// Each is a [`PostForm`] posting to its server function, so it works without JavaScript (and
 /// comes back with a 303); with JavaScript the client sends the form's fields, and every screen
-/// sees the result through the event stream. One effect reports how the last one went.
+/// sees the result through the event stream. One report says how the last one went.
 #[component]
 pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
-    let lock = ServerAction::<LockRoom>::new();
-    let end = ServerAction::<EndSentence>::new();
-    let remove = ServerAction::<RemoveWord>::new();
-    let delete = ServerAction::<DeleteRoom>::new();
-    let configure = ServerAction::<ConfigureRoom>::new();
-    let start_round = ServerAction::<StartRound>::new();
-    let fix = ServerAction::<FixWord>::new();
-    let clear = ServerAction::<ClearSentence>::new();
     let error = RwSignal::new(None::<String>);
     let locale = use_locale();
     let room = live.slug.get_value();
     let locked = move || live.settings.with(|settings| settings.locked);
     let words = Memo::new(move |_| live.words.with(|words| display_words(words)));
-
     // Whatever fails, the message says why; success shows itself through the live events (and
     // clears the last message). A deleted room's page has nothing left to show: back to the
     // lobby.
-    const DELETE: usize = 0;
-    let watched = [
-        watch(delete),
-        watch(lock),
-        watch(end),
-        watch(remove),
-        watch(configure),
-        watch(start_round),
-        watch(fix),
-        watch(clear),
-    ];
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |before: Option<Vec<Watched>>| {
-        let now: Vec<Watched> = watched.iter().map(|watch| watch()).collect();
-        let answered = before.as_ref().and_then(|before| {
-            now.iter()
-                .zip(before)
-                .enumerate()
-                .rev()
-                .find(|(_, (now, before))| now.answered_since(before))
-                .map(|(index, (now, _))| (index, now.outcome.clone()))
-        });
-        if let Some((index, Some(outcome))) = answered {
-            if index == DELETE && outcome.is_ok() {
-                navigate("/", Default::default());
+    let report = Callback::new(
+        move |(path, outcome): (&'static str, Result<(), AppError>)| {
+            if path == DeleteRoom::PATH && outcome.is_ok() {
+                go_to_lobby();
             }
             error.set(
                 outcome
                     .err()
                     .map(|refused| error_message(locale, &refused.code, 0)),
             );
-        }
-        now
-    });
+        },
+    );
 
     // Every form's own fields: the room, and the token a form posted without JavaScript needs.
     let fields = StoredValue::new((room.clone(), csrf));
@@ -96,14 +66,14 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                 <section class="host-group" aria-labelledby="host-play-heading">
                     <h3 id="host-play-heading">{t("host-group-play")}</h3>
                     <div class="host-buttons">
-                        <ActionForm action=lock attr:id="lock-form">
+                        <PostForm action=LockRoom::PATH report id="lock-form">
                             {hidden()}
                             <input type="hidden" name="locked" value=move || (!locked()).to_string()/>
                             <button type="submit" class="secondary" aria-pressed=move || locked().to_string()>
                                 {move || tr(locale, if locked() { "host-open" } else { "host-lock" }, &[])}
                             </button>
-                        </ActionForm>
-                        <ActionForm action=start_round attr:id="round-form" class:hidden=move || !turns()>
+                        </PostForm>
+                        <PostForm action=StartRound::PATH report id="round-form" class:hidden=move || !turns()>
                             {hidden()}
                             <button type="submit">
                                 {move || if live.turn.with(Option::is_some) {
@@ -112,24 +82,24 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                                     tr(locale, "host-start-round", &[])
                                 }}
                             </button>
-                        </ActionForm>
-                        <ActionForm action=end attr:id="end-form">
+                        </PostForm>
+                        <PostForm action=EndSentence::PATH report id="end-form">
                             {hidden()}
                             <button type="submit">{t("host-end-sentence")}</button>
-                        </ActionForm>
+                        </PostForm>
                     </div>
                 </section>
                 <section class="host-group" aria-labelledby="host-words-heading">
                     <h3 id="host-words-heading">{t("host-group-words")}</h3>
-                    <ActionForm action=remove attr:id="remove-form">
+                    <PostForm action=RemoveWord::PATH report id="remove-form">
                         {hidden()}
                         <label for="remove-word">{t("host-remove-label")}</label>
                         <div class="row">
                             <WordChoice id="remove-word" words/>
                             <button type="submit" class="secondary">{t("host-remove")}</button>
                         </div>
-                    </ActionForm>
-                    <ActionForm action=fix attr:id="fix-form">
+                    </PostForm>
+                    <PostForm action=FixWord::PATH report id="fix-form">
                         {hidden()}
                         <label for="fix-word">{t("host-fix-label")}</label>
                         <div class="row">
@@ -139,11 +109,11 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                                 aria-label=t("host-fix-text-label") autocomplete="off"/>
                             <button type="submit" class="secondary">{t("host-fix")}</button>
                         </div>
-                    </ActionForm>
+                    </PostForm>
                 </section>
                 <section class="host-group" aria-labelledby="host-settings-heading">
                     <h3 id="host-settings-heading">{t("host-group-settings")}</h3>
-                    <ActionForm action=configure attr:id="settings-form" attr:class="settings">
+                    <PostForm action=ConfigureRoom::PATH report id="settings-form" attr:class="settings">
                         {hidden()}
                         <label for="settings-title">{t("host-settings-title")}</label>
                         <input id="settings-title" name="title" type="text" required
@@ -173,7 +143,7 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                             {t("host-settings-no-double-turn")}
                         </label>
                         <button type="submit">{t("host-settings-save")}</button>
-                    </ActionForm>
+                    </PostForm>
                 </section>
                 // What cannot be undone takes two steps: open, then confirm.
                 <section class="host-group danger-zone" aria-labelledby="host-danger-heading">
@@ -181,18 +151,18 @@ pub fn HostConsole(live: LiveRoom, csrf: String) -> impl IntoView {
                     <details id="clear-confirm">
                         <summary>{t("host-clear")}"…"</summary>
                         <p class="hint">{t("host-clear-warning")}</p>
-                        <ActionForm action=clear attr:id="clear-form">
+                        <PostForm action=ClearSentence::PATH report id="clear-form">
                             {hidden()}
                             <button type="submit" class="danger">{t("host-clear-confirm")}</button>
-                        </ActionForm>
+                        </PostForm>
                     </details>
                     <details id="delete-confirm">
                         <summary>{t("host-delete")}"…"</summary>
                         <p class="hint">{t("host-delete-warning")}</p>
-                        <ActionForm action=delete attr:id="delete-form">
+                        <PostForm action=DeleteRoom::PATH report id="delete-form">
                             {hidden()}
                             <button type="submit" class="danger">{t("host-delete-confirm")}</button>
-                        </ActionForm>
+                        </PostForm>
                     </details>
                 </section>
             </div>
@@ -232,34 +202,10 @@ fn WordChoice(id: &'static str, words: Memo<Vec<crate::live_state::DisplayWord>>
     }
 }
 
-/// Where one of the console's actions stands: whether it is waiting for its answer, and the last
-/// answer it got (`None` before the first).
-#[derive(Clone, PartialEq)]
-struct Watched {
-    pending: bool,
-    outcome: Option<Result<(), AppError>>,
-}
-
-impl Watched {
-    /// An answer came since `before`: the call finished, or the answer changed (a form the
-    /// client could not read answers at once, without a call).
-    fn answered_since(&self, before: &Watched) -> bool {
-        (before.pending && !self.pending) || self.outcome != before.outcome
+/// Leaves a deleted room's page for the lobby.
+fn go_to_lobby() {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign("/");
     }
-}
-
-/// Reads `action` as a [`Watched`], tracking it.
-fn watch<S>(action: ServerAction<S>) -> Box<dyn Fn() -> Watched>
-where
-    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Send + Sync + 'static,
-{
-    Box::new(move || Watched {
-        pending: action.pending().get(),
-        outcome: action.value().with(|value| {
-            value
-                .as_ref()
-                .map(|result| result.as_ref().map(drop).map_err(Clone::clone))
-        }),
-    })
 }

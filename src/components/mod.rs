@@ -6,6 +6,7 @@ pub mod language_switch;
 pub mod my_word;
 pub mod name_form;
 pub mod online_count;
+pub mod post_form;
 pub mod sentence;
 pub mod story;
 pub mod turn_banner;

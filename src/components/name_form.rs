@@ -8,14 +8,15 @@ use crate::i18n::{t, use_locale};
 use crate::model::Me;
 use crate::server_fns::SetName;
 
-/// The caller's display name, shown with their words; works with and without JavaScript.
+/// The caller's display name, shown with their words; works with and without JavaScript (with
+/// it, the name is prechecked, then sent with [`fetch::call`](crate::fetch::call)).
 #[component]
 pub fn NameForm(me: Me, csrf: String) -> impl IntoView {
-    let rename = ServerAction::<SetName>::new();
     let name = RwSignal::new(me.name.clone());
     let input = NodeRef::<leptos::html::Input>::new();
     let error = RwSignal::new(None::<String>);
     let locale = use_locale();
+    let lens = use_context::<crate::lens::Lens>();
 
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -31,15 +32,19 @@ pub fn NameForm(me: Me, csrf: String) -> impl IntoView {
             ))),
             Ok(()) => {
                 error.set(None);
-                rename.dispatch(SetName { name: typed });
+                #[cfg(feature = "hydrate")]
+                leptos::task::spawn_local(async move {
+                    let fields = [("name", typed.as_str())];
+                    match crate::fetch::call::<Me>(SetName::PATH, &fields, lens).await {
+                        Ok(me) => name.set(me.name),
+                        Err(refused) => error.set(Some(error_message(locale, &refused.code, 0))),
+                    }
+                });
+                #[cfg(not(feature = "hydrate"))]
+                let _ = lens;
             }
         }
     };
-    Effect::new(move |_| match rename.value().get() {
-        Some(Ok(me)) => name.set(me.name),
-        Some(Err(refused)) => error.set(Some(error_message(locale, &refused.code, 0))),
-        None => {}
-    });
 
     view! {
         <form id="name-form" class="name-form" method="post" action=SetName::PATH on:submit=on_submit>

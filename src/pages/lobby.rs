@@ -1,14 +1,16 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::components::error_message;
 use crate::domain::ROOM_TITLE_MAX_CHARS;
 use crate::i18n::{t, use_locale};
 use crate::server_fns::{CreateRoom, form_token};
 
-/// `/`: join the main room, create a room, or join one by its code.
+/// `/`: join the main room, create a room, or join one by its code. Plain forms, with no island:
+/// the page needs no client (creating a room posts the form, and the server sends the browser on
+/// to the new room).
 #[component]
 pub fn Lobby() -> impl IntoView {
     let query = use_query_map();
@@ -20,23 +22,6 @@ pub fn Lobby() -> impl IntoView {
             .map(|code| error_message(locale, &code, 0))
     };
     let token = Resource::new(|| (), |_| form_token());
-    let create = ServerAction::<CreateRoom>::new();
-    let title = NodeRef::<leptos::html::Input>::new();
-    let create_error = RwSignal::new(None::<String>);
-    let navigate = use_navigate();
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(slug)) => navigate(&format!("/r/{slug}"), Default::default()),
-        Some(Err(refused)) => create_error.set(Some(error_message(locale, &refused.code, 0))),
-        None => {}
-    });
-    let on_create = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        let title = title
-            .get_untracked()
-            .map(|input| input.value())
-            .unwrap_or_default();
-        create.dispatch(CreateRoom { title });
-    };
     view! {
         <Title text="frase"/>
         <main class="page narrow lobby">
@@ -51,7 +36,7 @@ pub fn Lobby() -> impl IntoView {
                 </ol>
             </section>
             <a id="join-main" class="button primary" href="/r/main">{t("lobby-join-main")}</a>
-            <form id="create-form" method="post" action=CreateRoom::PATH on:submit=on_create class="create">
+            <form id="create-form" method="post" action=CreateRoom::PATH class="create">
                 <Suspense>
                     {move || Suspend::new(async move {
                         let csrf = token.await.unwrap_or_default();
@@ -61,12 +46,9 @@ pub fn Lobby() -> impl IntoView {
                 <label for="room-title">{t("lobby-create-label")}</label>
                 <div class="row">
                     <input id="room-title" name="title" type="text" maxlength=ROOM_TITLE_MAX_CHARS.to_string() autocomplete="off"
-                        placeholder=t("lobby-create-placeholder") node_ref=title/>
-                    <button type="submit" aria-busy=move || create.pending().get().to_string()>
-                        {t("lobby-create-submit")}
-                    </button>
+                        placeholder=t("lobby-create-placeholder")/>
+                    <button type="submit">{t("lobby-create-submit")}</button>
                 </div>
-                <p id="create-error" class="error" role="alert">{move || create_error.get()}</p>
             </form>
             <form id="join-form" method="get" action="/join" class="join">
                 <label for="room-code">{t("lobby-code-label")}</label>

@@ -18,28 +18,23 @@ pub fn set_status(status: u16) {
     let _ = status;
 }
 
-/// The document title of a page whose room can be renamed while it is open.
-///
-/// The server renders the title as plain text: `<Title>` given a closure over a signal is read
-/// by leptos_meta after the page's reactive owner may already be disposed, which panicked when
-/// many requests rendered at once (issue 17). In the browser an effect follows renames.
-#[leptos::component]
-pub fn LiveTitle(
+/// Keeps the document's title (`format` builds it from the room's title) in step with a room's
+/// `title` (renamed while the page is open), in the browser; the server rendered the first one with a `<Title>` outside the page's island
+/// (leptos_meta's context does not reach into islands).
+pub fn follow_title(
     title: leptos::prelude::RwSignal<String>,
-    /// Builds the whole title from the room's title.
-    format: fn(&str, &str) -> String,
-    /// The second argument of `format` (a page's suffix, already translated).
-    #[prop(optional, into)]
-    suffix: String,
-) -> impl leptos::IntoView {
-    use leptos::prelude::*;
-    let initial = title.with_untracked(|title| format(title, &suffix));
+    format: impl Fn(&str) -> String + 'static,
+) {
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let text = title.with(|title| format(title, &suffix));
-        if let Some(document) = web_sys::window().and_then(|window| window.document()) {
-            document.set_title(&text);
-        }
-    });
-    view! { <leptos_meta::Title text=initial/> }
+    {
+        use leptos::prelude::*;
+        Effect::new(move |_| {
+            let text = title.with(|title| format(title));
+            if let Some(document) = web_sys::window().and_then(|window| window.document()) {
+                document.set_title(&text);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (title, format);
 }

@@ -1,7 +1,7 @@
-use super::LiveTitle;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
-use crate::i18n::t;
+use crate::i18n::{shown_room_title, t, use_locale};
 
 use super::room::with_room_from_url;
 use crate::components::join_panel::JoinPanel;
@@ -16,11 +16,25 @@ use crate::model::RoomPage as RoomData;
 /// live, with nothing to click.
 #[component]
 pub fn PresentPage() -> impl IntoView {
-    with_room_from_url(|data| view! { <Present data/> })
+    with_room_from_url(|data| {
+        let title = shown_room_title(use_locale(), &data.state.slug, &data.state.title);
+        view! {
+            <Title text=present_title(&title, &t("present-title-suffix"))/>
+            <Present data/>
+        }
+    })
 }
 
-#[component]
+/// The document title of a room's projector view.
+fn present_title(title: &str, suffix: &str) -> String {
+    format!("{title} · {suffix} · frase")
+}
+
+/// The projector view itself: an island, hydrated and kept live by the client.
+#[island]
 fn Present(data: RoomData) -> impl IntoView {
+    // Islands are hydrated one by one, outside the app's context: each provides what it uses.
+    provide_context(crate::i18n::page_locale());
     let live = LiveRoom::new(&data);
     let lens = Lens::new();
     provide_context(lens);
@@ -28,12 +42,12 @@ fn Present(data: RoomData) -> impl IntoView {
     crate::live_client::follow(live, lens, crate::live_client::Audience::Viewer);
     let title = live.title;
     let suffix = t("present-title-suffix");
+    super::follow_title(title, move |title| present_title(title, &suffix));
     let last_sentence = move || {
         live.story
             .with(|story| story.last().map(|sentence| sentence.text.clone()))
     };
     view! {
-        <LiveTitle title suffix format=|title, suffix| format!("{title} · {suffix} · frase")/>
         <main class="present">
             <header class="present-header">
                 <h1>{move || title.get()}</h1>

@@ -2,7 +2,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::LiveTitle;
 use crate::components::host_console::HostConsole;
 use crate::components::join_panel::JoinPanel;
 use crate::components::my_word::MyWord;
@@ -13,7 +12,7 @@ use crate::components::story::Story;
 use crate::components::turn_banner::TurnBanner;
 use crate::components::word_form::WordForm;
 use crate::error::AppError;
-use crate::i18n::{t, tr, use_locale};
+use crate::i18n::{shown_room_title, t, tr, use_locale};
 use crate::lens::{HttpLens, Lens};
 use crate::live_state::LiveRoom;
 use crate::model::RoomPage as RoomData;
@@ -22,7 +21,20 @@ use crate::server_fns::load_room;
 /// `/r/{slug}`: the room, rendered on the server with its state, then live in the browser.
 #[component]
 pub fn RoomPage() -> impl IntoView {
-    with_room_from_url(|data| view! { <Room data/> })
+    with_room_from_url(|data| {
+        // A form posted without JavaScript comes back here with `?error=<code>`.
+        let returned_error = use_query_map().read_untracked().get("error");
+        let title = shown_room_title(use_locale(), &data.state.slug, &data.state.title);
+        view! {
+            <Title text=room_title(&title)/>
+            <Room data returned_error/>
+        }
+    })
+}
+
+/// The document title of a room's page.
+fn room_title(title: &str) -> String {
+    format!("{title} · frase")
 }
 
 /// Loads the room the URL names (`:slug`) and shows it with `render`, or says why it cannot.
@@ -64,23 +76,24 @@ fn RoomError(error: AppError) -> impl IntoView {
     }
 }
 
-#[component]
-fn Room(data: RoomData) -> impl IntoView {
+/// The room itself: an island, the part of the page the client hydrates and keeps live.
+/// `returned_error` is the code a form posted without JavaScript came back with.
+#[island]
+fn Room(data: RoomData, returned_error: Option<String>) -> impl IntoView {
+    // Islands are hydrated one by one, outside the app's context: each provides what it uses.
+    provide_context(crate::i18n::page_locale());
     let live = LiveRoom::new(&data);
     let lens = Lens::new();
     provide_context(lens);
     #[cfg(feature = "hydrate")]
     crate::live_client::follow(live, lens, crate::live_client::Audience::Player);
 
-    // A form posted without JavaScript comes back here with `?error=<code>`.
-    let query = use_query_map();
-    let returned_error = query.read_untracked().get("error");
     let slug = data.state.slug.clone();
     let slug_for_link = slug.clone();
     let title = live.title;
+    super::follow_title(title, room_title);
     let (my_id, my_csrf) = (data.me.id.clone(), data.csrf.clone());
     view! {
-        <LiveTitle title format=|title, _| format!("{title} · frase")/>
         <main class="page room">
             <header class="room-header">
                 <a class="brand" href="/">"frase"</a>

@@ -36,13 +36,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
         }
     }
-    // Loads the WebAssembly client, then hands the page over to it. The `.wasm` is not
-    // preloaded: a page without JavaScript never fetches it, and on a slow line it does not
-    // compete with the page's own bytes (the glue is `modulepreload`ed: it is small, and it is
-    // what starts the `.wasm`'s download).
+    // Loads the WebAssembly client, then hydrates the page's islands (its live parts, see
+    // `leptos-island` elements) the way Leptos' own island script does, and marks the body
+    // `data-hydrated` for tests and scripts. A page without islands (the lobby, a story) has
+    // nothing for the client to do: it never fetches the `.wasm` and is marked at once.
+    // The `.wasm` is not preloaded: on a slow line it does not compete with the page's own bytes
+    // (the glue is `modulepreload`ed: it is small, and it is what starts the `.wasm`'s download).
+    let live_page = use_context::<http::request::Parts>()
+        .is_some_and(|request| may_have_islands(request.uri.path()));
     let boot = match (&assets.js, &assets.wasm) {
         (Some(js), Some(wasm)) => Some(format!(
-            "import('{js}').then(m=>m.default({{module_or_path:'{wasm}'}}).then(()=>m.hydrate()));"
+            "const b=document.body,i=b.querySelectorAll('leptos-island');\
+             if(!i.length)b.dataset.hydrated='';\
+             else import('{js}').then(m=>m.default({{module_or_path:'{wasm}'}}).then(()=>{{\
+             m.hydrate();for(const e of i)m[e.dataset.component](e);b.dataset.hydrated=''}}));"
         )),
         _ => None,
     };
@@ -55,7 +62,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 {assets.css.clone().map(|href| view! { <link rel="stylesheet" href=href/> })}
-                {assets.js.clone().map(|href| view! { <link rel="modulepreload" href=href/> })}
+                {assets.js.clone().filter(|_| live_page).map(|href| view! { <link rel="modulepreload" href=href/> })}
                 {live_reload.map(|_| view! { <AutoReload options=options.clone()/> })}
                 {boot.map(|boot| view! { <script type="module" nonce=nonce>{boot}</script> })}
                 <MetaTags/>
@@ -64,5 +71,42 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Whether the page at `path` may have islands: a room's page or its projector view (the pages
+/// that follow a room live). Only those preload the client's glue.
+fn may_have_islands(path: &str) -> bool {
+    let mut segments = path.trim_end_matches('/').split('/').skip(1);
+    matches!(
+        (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next()
+        ),
+        (Some("r"), Some(_), None | Some("present"), None)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_have_islands;
+
+    #[test]
+    fn only_a_room_and_its_projector_view_preload_the_client() {
+        for path in ["/r/main", "/r/main/", "/r/abc123/present"] {
+            assert!(may_have_islands(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/r/main/story",
+            "/r",
+            "/r/",
+            "/api/rooms/main",
+            "/r/a/present/x",
+        ] {
+            assert!(!may_have_islands(path), "{path}");
+        }
     }
 }
