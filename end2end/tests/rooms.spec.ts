@@ -1,8 +1,21 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type APIRequestContext, type Browser, type Page } from "@playwright/test";
 import { addWord, sentenceWords } from "./helpers";
 
 async function hydrated(page: Page) {
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1, { timeout: 15_000 });
+}
+
+/** A new room titled `title`, open and hydrated in two players' browsers. */
+async function twoPlayers(browser: Browser, request: APIRequestContext, title: string) {
+  const response = await request.post("/api/rooms", { data: { title } });
+  const slug = (await response.json()).slug as string;
+  const contexts = await Promise.all([0, 1].map(() => browser.newContext()));
+  const pages = await Promise.all(contexts.map((context) => context.newPage()));
+  for (const page of pages) {
+    await page.goto(`/r/${slug}`);
+    await hydrated(page);
+  }
+  return { slug, contexts, pages };
 }
 
 // Issue 12, acceptance 1: a host creates a room from the lobby, two guests join by its code and
@@ -95,14 +108,7 @@ test("without JavaScript the lobby creates a room too", async ({ browser }) => {
 
 // An author fixes a typo in their last word, then undoes it; the others see both live.
 test("an author fixes and undoes their own word", async ({ browser, request }) => {
-  const response = await request.post("/api/rooms", { data: { title: "typo" } });
-  const slug = (await response.json()).slug as string;
-  const contexts = await Promise.all([0, 1].map(() => browser.newContext()));
-  const [ana, bea] = await Promise.all(contexts.map((context) => context.newPage()));
-  for (const page of [ana, bea]) {
-    await page.goto(`/r/${slug}`);
-    await hydrated(page);
-  }
+  const { contexts, pages: [ana, bea] } = await twoPlayers(browser, request, "typo");
   await addWord(ana, "gatto");
   await expect(sentenceWords(bea)).toHaveText(["Gatto"]);
   await expect(ana.locator("#my-word")).toBeVisible();
@@ -125,14 +131,7 @@ test("an author fixes and undoes their own word", async ({ browser, request }) =
 // one is sent (with an Idempotency-Key) and shown without a navigation, and the author's next word
 // carries it to the others.
 test("a player renames themself on the page", async ({ browser, request }) => {
-  const response = await request.post("/api/rooms", { data: { title: "names" } });
-  const slug = (await response.json()).slug as string;
-  const contexts = await Promise.all([0, 1].map(() => browser.newContext()));
-  const [ana, bea] = await Promise.all(contexts.map((context) => context.newPage()));
-  for (const page of [ana, bea]) {
-    await page.goto(`/r/${slug}`);
-    await hydrated(page);
-  }
+  const { contexts, pages: [ana, bea] } = await twoPlayers(browser, request, "names");
   let navigations = 0;
   ana.on("framenavigated", (frame) => {
     if (frame === ana.mainFrame()) navigations++;
