@@ -43,6 +43,8 @@ pub struct ErrorText {
 pub mod codes {
     /// An earlier request with the same `Idempotency-Key` is still running: ask again later.
     pub const IDEMPOTENCY_KEY_IN_FLIGHT: &str = "idempotency-key-in-flight";
+    /// `GET /join` could not read the room code it was given (the lobby shows it by that form).
+    pub const BAD_ROOM_CODE: &str = "bad-room-code";
 }
 
 impl AppError {

@@ -782,6 +782,29 @@ async fn the_join_form_goes_to_the_room() {
     assert_eq!(bad.headers()["location"], "/?error=bad-room-code");
 }
 
+/// A lobby form posted without JavaScript that failed comes back with `?error=`; the message
+/// shows under the form that failed.
+#[tokio::test]
+async fn the_lobby_shows_an_error_under_the_form_that_failed() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let text = |html: &str, id: &str| html::text_by_id(html, id).unwrap_or_default();
+    let bad_code = common::text_of(&client, &app.url("/?error=bad-room-code")).await;
+    assert!(
+        text(&bad_code, "join-error").contains("código de sala"),
+        "{bad_code}"
+    );
+    assert_eq!(text(&bad_code, "create-error"), "");
+    let expired = common::text_of(&client, &app.url("/?error=bad-csrf-token")).await;
+    assert!(!text(&expired, "create-error").is_empty(), "{expired}");
+    assert_eq!(text(&expired, "join-error"), "");
+    let plain = common::text_of(&client, &app.url("/")).await;
+    assert_eq!(
+        text(&plain, "create-error") + &text(&plain, "join-error"),
+        ""
+    );
+}
+
 #[tokio::test]
 async fn a_created_room_has_a_code_and_its_creator_as_host() {
     let app = TestApp::spawn().await;

@@ -5,6 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::error_message;
 use crate::domain::ROOM_TITLE_MAX_CHARS;
+use crate::error::codes::BAD_ROOM_CODE;
 use crate::i18n::{t, use_locale};
 use crate::server_fns::{CreateRoom, form_token};
 
@@ -15,11 +16,14 @@ use crate::server_fns::{CreateRoom, form_token};
 pub fn Lobby() -> impl IntoView {
     let query = use_query_map();
     let locale = use_locale();
-    let error = move || {
-        query
-            .read()
-            .get("error")
-            .map(|code| error_message(locale, &code, 0))
+    // A form posted without JavaScript that failed comes back here with `?error=<code>`: under
+    // the join form when the code it sent was refused, under the create form otherwise (its
+    // title, or a page left open past its token).
+    let returned_error = query.read_untracked().get("error");
+    let (join_error, create_error) = match returned_error.as_deref() {
+        Some(BAD_ROOM_CODE) => (Some(error_message(locale, BAD_ROOM_CODE, 0)), None),
+        Some(code) => (None, Some(error_message(locale, code, 0))),
+        None => (None, None),
     };
     let token = Resource::new(|| (), |_| form_token());
     view! {
@@ -49,6 +53,7 @@ pub fn Lobby() -> impl IntoView {
                         placeholder=t("lobby-create-placeholder")/>
                     <button type="submit">{t("lobby-create-submit")}</button>
                 </div>
+                <p id="create-error" class="error" role="alert">{create_error}</p>
             </form>
             <form id="join-form" method="get" action="/join" class="join">
                 <label for="room-code">{t("lobby-code-label")}</label>
@@ -57,7 +62,7 @@ pub fn Lobby() -> impl IntoView {
                         autocapitalize="none" spellcheck="false" placeholder=t("lobby-code-placeholder")/>
                     <button type="submit">{t("lobby-code-submit")}</button>
                 </div>
-                <p class="error" role="alert">{error}</p>
+                <p id="join-error" class="error" role="alert">{join_error}</p>
             </form>
         </main>
     }

@@ -163,7 +163,9 @@ async fn join(QueryParams(query): QueryParams<JoinQuery>) -> Response {
     let code = query.code.unwrap_or_default().trim().to_lowercase();
     match RoomSlug::parse(&code) {
         Ok(slug) => Redirect::to(&format!("/r/{slug}")).into_response(),
-        Err(_) => Redirect::to("/?error=bad-room-code").into_response(),
+        Err(_) => {
+            Redirect::to(&format!("/?error={}", crate::error::codes::BAD_ROOM_CODE)).into_response()
+        }
     }
 }
 
