@@ -102,7 +102,7 @@ pub async fn call<T: serde::de::DeserializeOwned>(
     let key = new_key();
     let mut last_error = AppError::unavailable(Message::new("problem-unreachable"));
     for _ in 0..ATTEMPTS {
-        match attempt(path, fields, &key, lens).await {
+        match exchange(path, Some((fields, &key)), lens).await {
             // An earlier attempt whose answer was lost is still running on the server: wait for
             // it, then ask again with the same key to get its response.
             Ok((409, body)) if is_in_flight(&body) => {
@@ -139,16 +139,6 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(path: &str, lens: Option<L
         Ok((200, body)) => serde_json::from_str(&body).ok(),
         _ => None,
     }
-}
-
-/// One POST of form `fields` under the idempotency `key`.
-async fn attempt(
-    path: &str,
-    fields: &[(&str, &str)],
-    key: &str,
-    lens: Option<Lens>,
-) -> Result<(u16, String), AppError> {
-    exchange(path, Some((fields, key)), lens).await
 }
 
 /// One request: a GET, or a POST of form fields with an idempotency key; answers the status and
