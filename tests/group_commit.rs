@@ -228,3 +228,73 @@ async fn a_sigkill_during_group_commits_loses_no_acknowledged_word() {
     server.start_kill().unwrap();
     let _ = server.wait().await;
 }
+
+/// The author's row, read from the database (`None`: they have none).
+async fn stored_name(app: &TestApp, id: &str) -> Option<String> {
+    let mut conn = app.app_state.rooms.store().read().await.unwrap();
+    sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .unwrap()
+}
+
+/// A word reads its room, its author and its place in one round trip, making sure of the
+/// author's row before the room's rules are checked: a word they refuse (or one to a room that
+/// is not there) must take that row back with it, and the next word must still be named and
+/// placed right.
+#[tokio::test]
+async fn a_refused_word_leaves_nothing_behind_not_even_its_author() {
+    let app = TestApp::spawn().await;
+    let client = user();
+    let me = get_json(&client, &app.url("/api/me")).await;
+    let id = me["id"].as_str().unwrap();
+    let post = |path: &str, text: String| {
+        client
+            .post(app.url(path))
+            .json(&json!({ "text": text }))
+            .send()
+    };
+    let too_long = post("/api/rooms/main/words", "x".repeat(200))
+        .await
+        .unwrap();
+    assert_eq!(too_long.status(), 422);
+    let nowhere = post("/api/rooms/no-such-room/words", "hola".into())
+        .await
+        .unwrap();
+    assert_eq!(nowhere.status(), 404);
+    assert_eq!(stored_name(&app, id).await, None);
+    let state = get_json(&client, &app.url("/api/rooms/main")).await;
+    assert_eq!(state["version"], 0, "nothing was logged");
+
+    let word = post("/api/rooms/main/words", "hola".into()).await.unwrap();
+    assert_eq!(word.status(), 201);
+    let word: Value = word.json().await.unwrap();
+    assert_eq!(
+        (&word["version"], &word["position"]),
+        (&json!(1), &json!(0))
+    );
+    assert_eq!(word["author"]["id"], id);
+    assert_eq!(word["author"]["name"], me["name"]);
+    assert_eq!(stored_name(&app, id).await.as_deref(), me["name"].as_str());
+    // Someone else's word goes after it, named as they are.
+    let other = user();
+    let them = get_json(&other, &app.url("/api/me")).await;
+    let next: Value = other
+        .post(app.url("/api/rooms/main/words"))
+        .json(&json!({ "text": "mundo" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&next["version"], &next["position"]),
+        (&json!(2), &json!(1))
+    );
+    assert_eq!(
+        next["author"],
+        json!({ "id": them["id"], "name": them["name"] })
+    );
+}

@@ -16,6 +16,7 @@ pub use words::EDIT_WINDOW;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use sqlx::any::AnyRow;
 
 use crate::domain::{DisplayName, NameError, RoomSlug, SettingsError, WordError};
 use crate::model::{Me, RoomPage, RoomState, SentenceView, StoryPage, StorySentence, WordView};
@@ -97,6 +98,8 @@ impl From<sqlx::Error> for ServiceError {
 /// What a change's closure gets: the room as it was, and the version and time of the change.
 pub struct Step<'a> {
     pub room: &'a RoomRow,
+    /// The rows of the read the change started with, the room's first.
+    pub opened: &'a [AnyRow],
     /// The version this change gives the room (its first event's, when it logs more than one).
     pub version: i64,
     pub now: String,
@@ -222,11 +225,30 @@ impl Rooms {
         precondition: Precondition<'_>,
         change: impl AsyncFnOnce(&mut Conn, &Step<'_>) -> Result<(T, Logged), ServiceError>,
     ) -> Result<T, ServiceError> {
+        self.change_room_opening(
+            slug,
+            store::room_opening(slug.as_str())?,
+            precondition,
+            change,
+        )
+        .await
+    }
+
+    /// [`Rooms::change_room`] with the read it starts with given: the room's row first
+    /// (`store::room_opening`), then whatever else the change reads in that round trip
+    /// ([`Step::opened`]).
+    async fn change_room_opening<T>(
+        &self,
+        slug: &RoomSlug,
+        opening: store::Opening<'_>,
+        precondition: Precondition<'_>,
+        change: impl AsyncFnOnce(&mut Conn, &Step<'_>) -> Result<(T, Logged), ServiceError>,
+    ) -> Result<T, ServiceError> {
         let hub = self.hub.clone();
         let publishes_commits = self.publishes_commits();
         self.store
             .write_opening(
-                store::room_opening(slug.as_str())?,
+                opening,
                 async move |conn: &mut Conn, opened: store::OpenedRows| {
                     let room = writable_room(
                         slug,
@@ -236,6 +258,7 @@ impl Rooms {
                     let now_ms = store::now_ms();
                     let step = Step {
                         room: &room,
+                        opened: &opened,
                         version: room.version + 1,
                         now: store::rfc3339_from_ms(now_ms),
                         now_ms,

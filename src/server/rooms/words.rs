@@ -29,24 +29,26 @@ impl Rooms {
         self.word_rate
             .check(author)
             .map_err(ServiceError::RateLimited)?;
+        let default_name = author.default_name();
+        let joined_at = store::now_rfc3339();
+        let new_author = NewAuthor {
+            id: author.as_str(),
+            default_name: default_name.as_str(),
+            now: &joined_at,
+        };
+        let opening = store::word_opening(self.store.dialect(), slug.as_str(), &new_author)?;
         let (view, next_turn) = self
-            .change_room(slug, precondition, async |conn, step| {
+            .change_room_opening(slug, opening, precondition, async |conn, step| {
                 let settings = &step.room.settings;
                 if settings.locked {
                     return Err(ServiceError::Locked(slug.to_string()));
                 }
                 let word = Word::parse(text, settings.max_word_length as usize)?;
-                let default_name = author.default_name();
-                let place = store::word_place(
-                    conn,
-                    slug.as_str(),
-                    NewAuthor {
-                        id: author.as_str(),
-                        default_name: default_name.as_str(),
-                        now: &step.now,
-                    },
-                )
-                .await?;
+                // Read with the room where the database takes several statements at once.
+                let place = match store::opened_word_place(slug.as_str(), step.opened)? {
+                    Some(place) => place,
+                    None => store::word_place(conn, slug.as_str(), new_author).await?,
+                };
                 let last = place.last;
                 // In a `turns` round the order decides who plays, not the double-turn rule.
                 let round_after = if settings.mode == Mode::Turns {

@@ -32,9 +32,9 @@ pub use rooms::{
     NewAuthor, NewWord, RoomRow, SentenceRow, WordPlace, WordRow, authored_story, contributors,
     current_sentence, delete_room, delete_word, delete_words_of_sentence, finish_sentence,
     finished_sentence_count, insert_room, insert_word, last_word_of_sentence, open_sentence,
-    opened_room, room, room_opening, rooms_with_rounds, set_finished_sentence_text,
-    set_room_version, set_round, story, update_room, update_word_text, word_by_id, word_place,
-    word_view, words_after, words_of_sentence,
+    opened_room, opened_word_place, room, room_opening, rooms_with_rounds,
+    set_finished_sentence_text, set_room_version, set_round, story, update_room, update_word_text,
+    word_by_id, word_opening, word_place, word_view, words_after, words_of_sentence,
 };
 pub use serving::ServingLock;
 pub use users::{ensure_user, set_user_name, user_name};

@@ -89,9 +89,61 @@ pub fn room_opening(slug: &str) -> Result<Opening<'_>, StoreError> {
     })
 }
 
-/// The room read by [`room_opening`], if it exists.
+/// The room read by [`room_opening`] or [`word_opening`], if it exists.
 pub fn opened_room(slug: &str, rows: &[AnyRow]) -> Result<Option<RoomRow>, StoreError> {
-    rows.first().map(|row| room_from_row(slug, row)).transpose()
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    // `word_opening` reads the room as one row whatever happens, NULLs where there is none.
+    if row.try_get::<Option<String>, _>("slug")?.is_none() {
+        return Ok(None);
+    }
+    room_from_row(slug, row).map(Some)
+}
+
+/// A room's row as one row whatever happens: NULLs where there is no such room, so that in a
+/// query of several statements the rows of the ones after it stay in their places.
+const ROOM_BY_SLUG_OR_NULLS: &str = "SELECT r.slug, r.title, r.host_id, r.version, r.settings, \
+     r.updated_at, r.round FROM (SELECT 1) AS one LEFT JOIN rooms r ON r.slug = $4";
+
+/// The read a new word starts with (see [`Store::write_opening`]): its room, and on SQLite, in
+/// the same round trip, where the word goes and who writes it ([`word_place`]; read again by
+/// [`opened_word_place`]). A word is the change made most often, and the writer is the one
+/// place where changes wait for each other: a round trip fewer there is more words per second.
+/// The author's row is made sure of before the room's rules are checked; a word they refuse
+/// rolls it back with the rest of the change.
+///
+/// [`Store::write_opening`]: super::Store::write_opening
+pub fn word_opening<'a>(
+    dialect: Dialect,
+    slug: &'a str,
+    author: &NewAuthor<'a>,
+) -> Result<Opening<'a>, StoreError> {
+    if dialect == Dialect::Postgres {
+        return room_opening(slug);
+    }
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("{ROOM_BY_SLUG_OR_NULLS}; {}", *SQLITE_WORD_PLACE));
+    let mut arguments = AnyArguments::default();
+    let bound = arguments
+        .add(author.id)
+        .and_then(|()| arguments.add(author.default_name))
+        .and_then(|()| arguments.add(author.now))
+        .and_then(|()| arguments.add(slug));
+    bound.map_err(|e| StoreError::Corrupt(format!("binding a word's opening: {e}")))?;
+    Ok(Opening {
+        sql: SQL.as_str(),
+        arguments,
+        for_update: true,
+    })
+}
+
+/// Where a new word goes, as [`word_opening`] read it: `None` where it read only the room.
+pub fn opened_word_place(slug: &str, rows: &[AnyRow]) -> Result<Option<WordPlace>, StoreError> {
+    match rows {
+        [] | [_] => Ok(None),
+        [_room, place @ ..] => sqlite_word_place_of(slug, place).map(Some),
+    }
 }
 
 fn room_from_row(slug: &str, row: &AnyRow) -> Result<RoomRow, StoreError> {
@@ -276,21 +328,28 @@ async fn sqlite_word_place(
     slug: &str,
     author: NewAuthor<'_>,
 ) -> Result<WordPlace, StoreError> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "{AUTHOR_NAMED}; \
-             SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'words'), 0) + 1 AS next_id; \
-             {OPEN_SENTENCE_AND_LAST_WORD}"
-        )
-    });
-    let rows = sqlx::query(SQL.as_str())
+    let rows = sqlx::query(SQLITE_WORD_PLACE.as_str())
         .bind(author.id)
         .bind(author.default_name)
         .bind(author.now)
         .bind(slug)
         .fetch_all(&mut *conn)
         .await?;
-    let (named, next, sentence) = match rows.as_slice() {
+    sqlite_word_place_of(slug, &rows)
+}
+
+/// [`word_place`]'s statements on SQLite (arguments: author id, default name, now, room).
+static SQLITE_WORD_PLACE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{AUTHOR_NAMED}; \
+         SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'words'), 0) + 1 AS next_id; \
+         {OPEN_SENTENCE_AND_LAST_WORD}"
+    )
+});
+
+/// A [`WordPlace`] from the rows of [`SQLITE_WORD_PLACE`].
+fn sqlite_word_place_of(slug: &str, rows: &[AnyRow]) -> Result<WordPlace, StoreError> {
+    let (named, next, sentence) = match rows {
         [named, next, sentence] => (named, next, sentence),
         [_, _] => {
             return Err(StoreError::Corrupt(format!(
