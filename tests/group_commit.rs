@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use common::{TestApp, every_word, free_port, get_json, start_frase, user};
+use common::{TestApp, add_word, every_word, free_port, get_json, start_frase, user};
 use serde_json::{Value, json};
 
 const ROOMS: usize = 10;
@@ -249,25 +249,15 @@ async fn a_refused_word_leaves_nothing_behind_not_even_its_author() {
     let client = user();
     let me = get_json(&client, &app.url("/api/me")).await;
     let id = me["id"].as_str().unwrap();
-    let post = |path: &str, text: String| {
-        client
-            .post(app.url(path))
-            .json(&json!({ "text": text }))
-            .send()
-    };
-    let too_long = post("/api/rooms/main/words", "x".repeat(200))
-        .await
-        .unwrap();
+    let too_long = add_word(&client, &app, "main", &"x".repeat(200)).await;
     assert_eq!(too_long.status(), 422);
-    let nowhere = post("/api/rooms/no-such-room/words", "hola".into())
-        .await
-        .unwrap();
+    let nowhere = add_word(&client, &app, "no-such-room", "hola").await;
     assert_eq!(nowhere.status(), 404);
     assert_eq!(stored_name(&app, id).await, None);
     let state = get_json(&client, &app.url("/api/rooms/main")).await;
     assert_eq!(state["version"], 0, "nothing was logged");
 
-    let word = post("/api/rooms/main/words", "hola".into()).await.unwrap();
+    let word = add_word(&client, &app, "main", "hola").await;
     assert_eq!(word.status(), 201);
     let word: Value = word.json().await.unwrap();
     assert_eq!(
@@ -280,12 +270,8 @@ async fn a_refused_word_leaves_nothing_behind_not_even_its_author() {
     // Someone else's word goes after it, named as they are.
     let other = user();
     let them = get_json(&other, &app.url("/api/me")).await;
-    let next: Value = other
-        .post(app.url("/api/rooms/main/words"))
-        .json(&json!({ "text": "mundo" }))
-        .send()
+    let next: Value = add_word(&other, &app, "main", "mundo")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
