@@ -255,6 +255,10 @@ impl Application {
             // overdue (their process may be gone), and the first to get there ends each once.
             tokio::spawn(self.state.rooms.clone().end_overdue_turns(shutdown.clone()));
         }
+        // Streams are woken off the committing requests' threads (see `Hub::start_publisher`).
+        if let Err(error) = self.state.rooms.hub().start_publisher() {
+            tracing::warn!(%error, "cannot start the publisher's thread: commits wake their streams themselves");
+        }
         // Rooms nobody has used for a sweep or two leave memory.
         let (hub, stopping) = (self.state.rooms.hub().clone(), shutdown.clone());
         tokio::spawn(async move {
