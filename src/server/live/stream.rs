@@ -163,7 +163,10 @@ pub fn event_stream(
         };
         // Whatever was committed after `last` before we subscribed, or while we read the snapshot.
         let mut behind = true;
-        yield Ok(subscription.current_presence());
+        // The room's count as this stream last sent it: the room's next presence frame, which
+        // this stream's own arrival set off, is not sent again when it says the same.
+        let mut presence_sent = subscription.current_presence();
+        yield Ok(presence_sent.clone());
 
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         loop {
@@ -192,7 +195,11 @@ pub fn event_stream(
                     }
                     // A gap: this frame is ahead of what we have sent, fill in from the log.
                     Ok(Message::Change(_)) | Err(RecvError::Lagged(_)) => behind = true,
-                    Ok(Message::Presence(frame)) => yield Ok(frame),
+                    Ok(Message::Presence(frame)) if frame == presence_sent => {}
+                    Ok(Message::Presence(frame)) => {
+                        presence_sent = frame.clone();
+                        yield Ok(frame);
+                    }
                     Ok(Message::Closed) | Err(RecvError::Closed) => return,
                 },
                 _ = ping.tick() => {
