@@ -50,7 +50,18 @@ apt_install() {
     fail "missing: $* — this is not a Debian/Ubuntu system; install the equivalent packages by hand"
   if [ "$APT_UPDATED" -eq 0 ]; then
     note "apt-get update"
-    as_root apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || fail "apt-get update failed"
+    # `DPkg::Lock::Timeout` does not cover the lists' lock that `update` takes: another apt run
+    # holding it (an unattended upgrade, a second terminal) is waited for here, up to 10 minutes.
+    local tries=0 errors
+    until errors=$(as_root apt-get -o DPkg::Lock::Timeout=600 update -qq 2>&1 >/dev/null); do
+      tries=$((tries + 1))
+      case "$errors" in
+        *"Could not get lock"*) [ "$tries" -lt 60 ] || fail "apt-get update: its lock stayed held for 10 minutes" ;;
+        *) printf '%s\n' "$errors" >&2; fail "apt-get update failed" ;;
+      esac
+      note "apt-get update: another apt holds its lock; trying again in 10 s"
+      sleep 10
+    done
     APT_UPDATED=1
   fi
   note "apt-get install $*"
