@@ -126,7 +126,9 @@ fn problem_for_status(status: StatusCode, path: &str) -> AppError {
 /// Middleware for `/api/`: every error response leaves as problem+json, keeping its status and
 /// headers (such as `Allow`).
 pub async fn problem_responses(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
+    // The path is needed only if the answer is an error; a copy of the URI is a reference count.
+    let uri = request.uri().clone();
+    let path = uri.path();
     let response = next.run(request).await;
     let status = response.status();
     let is_problem = response
@@ -144,7 +146,7 @@ pub async fn problem_responses(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, _) = response.into_parts();
-    let problem = problem_for_status(status, &path).into_response();
+    let problem = problem_for_status(status, path).into_response();
     let (mut problem_parts, body) = problem.into_parts();
     if let Some(error) = problem_parts.extensions.remove::<AppError>() {
         parts.extensions.insert(error);

@@ -23,7 +23,7 @@ pub static STALLED_RENDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::At
 pub const RENDER_LIMIT: Duration = Duration::from_secs(5);
 
 /// Pages: `GET`/`HEAD` outside the API, the assets and the probes.
-fn is_page(request: &Request) -> bool {
+pub fn is_page(request: &Request) -> bool {
     let path = request.uri().path();
     matches!(*request.method(), Method::GET | Method::HEAD)
         && !path.starts_with("/api/")

@@ -16,6 +16,7 @@ use tracing::Level;
 use super::api::extract::QueryParams;
 use super::api::server_fns::app_context;
 use super::api::{events, idempotency, openapi, ops, rooms, server_fns, story, users, words};
+use super::guards::where_needed::WhereNeededLayer;
 use super::guards::{abuse, csrf, methods, origin, security};
 use super::problem::BODY_LIMIT;
 use super::shell::shell;
@@ -124,23 +125,27 @@ pub fn router(state: AppState) -> Router {
                 .layer(panics::catch_panics(state.metrics.clone()))
                 .layer(middleware::from_fn(problem::problem_responses))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT))
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    origin::refuse_cross_site,
-                ))
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    csrf::check_form_tokens,
-                ))
-                .layer(middleware::from_fn(validators::page_validators))
-                .layer(middleware::from_fn(render_watchdog::retry_stalled_pages))
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    idempotency::idempotent_posts,
-                ))
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    abuse::limit_writes_per_address,
+                // Before writes and pages only: a `GET` of the API goes past them.
+                .layer(WhereNeededLayer::new(
+                    tower::ServiceBuilder::new()
+                        .layer(middleware::from_fn_with_state(
+                            state.clone(),
+                            origin::refuse_cross_site,
+                        ))
+                        .layer(middleware::from_fn_with_state(
+                            state.clone(),
+                            csrf::check_form_tokens,
+                        ))
+                        .layer(middleware::from_fn(validators::page_validators))
+                        .layer(middleware::from_fn(render_watchdog::retry_stalled_pages))
+                        .layer(middleware::from_fn_with_state(
+                            state.clone(),
+                            idempotency::idempotent_posts,
+                        ))
+                        .layer(middleware::from_fn_with_state(
+                            state.clone(),
+                            abuse::limit_writes_per_address,
+                        )),
                 )),
         )
         .with_state(state)

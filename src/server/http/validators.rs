@@ -153,16 +153,11 @@ pub async fn encoding_etags(mut request: Request, next: Next) -> Response {
     let mut seen = strip_codings(request.headers_mut(), IF_NONE_MATCH);
     seen.extend(strip_codings(request.headers_mut(), IF_MATCH));
     let mut response = next.run(request).await;
-    let Some(etag) = response
-        .headers()
-        .get(ETAG)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-    else {
+    let headers = response.headers();
+    let Some(etag) = headers.get(ETAG).and_then(|value| value.to_str().ok()) else {
         return response;
     };
-    let coding = match response
-        .headers()
+    let coding = match headers
         .get(CONTENT_ENCODING)
         .and_then(|value| value.to_str().ok())
     {
@@ -174,10 +169,10 @@ pub async fn encoding_etags(mut request: Request, next: Next) -> Response {
             .map(|(_, coding)| *coding),
         None => None,
     };
-    if let Some(coding) = coding
-        && split_coding(&etag).1.is_none()
-        && let Some(value) = with_coding(&etag, coding)
-    {
+    let tagged = coding
+        .filter(|_| split_coding(etag).1.is_none())
+        .and_then(|coding| with_coding(etag, coding));
+    if let Some(value) = tagged {
         response.headers_mut().insert(ETAG, value);
     }
     response

@@ -190,6 +190,25 @@ impl<S: Send + Sync> FromRequestParts<S> for WordPath {
     }
 }
 
+/// The request's `If-None-Match` lines alone, for a conditional `GET` (the `HeaderMap`
+/// extractor would copy every header of the request, on the busiest route there is).
+pub struct IfNoneMatch(pub http::HeaderMap);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<IfNoneMatch, std::convert::Infallible> {
+        let mut only = http::HeaderMap::new();
+        for value in parts.headers.get_all(http::header::IF_NONE_MATCH) {
+            only.append(http::header::IF_NONE_MATCH, value.clone());
+        }
+        Ok(IfNoneMatch(only))
+    }
+}
+
 /// `If-Match`, as the room versions it names: `None` when absent or `*` (no condition), else
 /// the versions of its strong tags (none that are ours: the change fails with 412).
 /// Documented as the operation's `If-Match` header.

@@ -4,11 +4,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::{Caller, IfMatch, JsonBody, RoomPath};
+use super::extract::{Caller, IfMatch, IfNoneMatch, JsonBody, RoomPath};
 use super::idempotency::IdempotencyKey;
 use crate::domain::{RoomSettings, RoomTitle};
 use crate::error::AppError;
@@ -64,12 +64,12 @@ pub async fn get_room(
     State(rooms): State<Rooms>,
     RoomPath { slug }: RoomPath,
     Caller(session): Caller,
-    headers: HeaderMap,
+    IfNoneMatch(conditions): IfNoneMatch,
 ) -> Result<Response, AppError> {
     // Encoded once per version of the room, not per request.
     let (version, json) = rooms.room_json(&slug, &session.user).await?;
     let etag = room_etag(version, &json);
-    let mut response = if none_match_hits(&headers, &etag) {
+    let mut response = if none_match_hits(&conditions, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         ([(header::CONTENT_TYPE, JSON)], json).into_response()

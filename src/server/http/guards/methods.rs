@@ -84,36 +84,38 @@ pub async fn method_semantics(
     next: Next,
 ) -> Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let allow = table.allow(&path);
-    match (&method, allow) {
-        (&Method::OPTIONS, Some(allow)) => {
-            with_allow(StatusCode::NO_CONTENT.into_response(), &allow)
+    // Most requests are neither `OPTIONS`, `TRACE` nor `CONNECT`, and are answered by their route:
+    // their path's `Allow` is looked up only if that answer is a 405.
+    if !matches!(method, Method::OPTIONS | Method::TRACE | Method::CONNECT) {
+        let uri = request.uri().clone();
+        let response = next.run(request).await;
+        if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+            return response;
         }
-        (&Method::OPTIONS, None) => AppError::not_found(
+        return match table.allow(uri.path()) {
+            Some(allow) => with_allow(response, &allow),
+            None => response,
+        };
+    }
+    let path = request.uri().path();
+    let allow = table.allow(path);
+    if method != Method::OPTIONS {
+        // `TRACE` or `CONNECT`: refused without reading or repeating anything of the request.
+        let problem = AppError::method_not_allowed(
+            Message::new("problem-method-never").arg("method", &method),
+        );
+        return with_allow(
+            problem.into_response(),
+            &allow.unwrap_or_else(|| "OPTIONS".into()),
+        );
+    }
+    match allow {
+        Some(allow) => with_allow(StatusCode::NO_CONTENT.into_response(), &allow),
+        None => AppError::not_found(
             "not-found",
-            Message::new("problem-not-found").arg("path", &path),
+            Message::new("problem-not-found").arg("path", path),
         )
         .into_response(),
-        (&Method::TRACE | &Method::CONNECT, allow) => {
-            // Refused without reading or repeating anything of the request.
-            let problem = AppError::method_not_allowed(
-                Message::new("problem-method-never").arg("method", &method),
-            );
-            with_allow(
-                problem.into_response(),
-                &allow.unwrap_or_else(|| "OPTIONS".into()),
-            )
-        }
-        (_, allow) => {
-            let response = next.run(request).await;
-            match allow {
-                Some(allow) if response.status() == StatusCode::METHOD_NOT_ALLOWED => {
-                    with_allow(response, &allow)
-                }
-                _ => response,
-            }
-        }
     }
 }
 

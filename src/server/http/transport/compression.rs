@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use futures::future::BoxFuture;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 use tower_http::compression::predicate::{And, DefaultPredicate, Predicate, SizeAbove};
 use tower_http::compression::{Compression, CompressionLayer};
 
@@ -64,16 +64,20 @@ where
     type Error = Infallible;
     type Future = BoxFuture<'static, Result<Response, Infallible>>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // Each call waits for its own clone of the service to be ready (`oneshot`).
-        Poll::Ready(Ok(()))
+    /// Both ways are made ready (the router's services always are at once), so that `call` can
+    /// take either without cloning everything below it for the request.
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        match self.plain.poll_ready(cx)? {
+            Poll::Ready(()) => self.compressed.poll_ready(cx),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
         if opens_event_stream(&request) {
-            Box::pin(self.plain.clone().oneshot(request))
+            Box::pin(self.plain.call(request))
         } else {
-            let compressed = self.compressed.clone().oneshot(request);
+            let compressed = self.compressed.call(request);
             Box::pin(async move { Ok(compressed.await?.map(Body::new)) })
         }
     }
@@ -84,6 +88,7 @@ mod tests {
     use axum::Router;
     use axum::routing::get;
     use http::header;
+    use tower::ServiceExt;
 
     use super::*;
 
