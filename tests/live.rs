@@ -362,6 +362,53 @@ async fn streams_refilling_through_a_storage_fault_resume_and_miss_nothing() {
     app.stop().await;
 }
 
+/// The contract's heartbeat: a `: ping` comment on every open stream, from the server's one
+/// clock (sent here at once rather than after its 10 s), between the events and on the wire
+/// as a comment line of its own.
+#[tokio::test]
+async fn every_open_stream_gets_the_heartbeat() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    app.create_room("otra", free_settings()).await;
+    let mut streams = Vec::new();
+    for room in ["main", "main", "otra"] {
+        assert_eq!(add(&user(), &app, room, "hola").await.status(), 201);
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        let request = format!(
+            "GET /api/rooms/{room}/events HTTP/1.1\r\nhost: {}\r\naccept: text/event-stream\r\n\r\n",
+            app.addr
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        streams.push(stream);
+    }
+    // Until each has its snapshot, so that it is subscribed.
+    let mut seen = vec![String::new(); streams.len()];
+    for (stream, seen) in streams.iter_mut().zip(&mut seen) {
+        while !seen.contains("event: snapshot") {
+            let mut buffer = [0; 4096];
+            let read = tokio::time::timeout(WAIT, stream.read(&mut buffer))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(read > 0, "the stream ended: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buffer[..read]));
+        }
+    }
+    app.app_state.rooms.hub().send_heartbeats();
+    for (stream, seen) in streams.iter_mut().zip(&mut seen) {
+        while !seen.contains("\n: ping\n\n") {
+            let mut buffer = [0; 4096];
+            let read = tokio::time::timeout(WAIT, stream.read(&mut buffer))
+                .await
+                .unwrap_or_else(|_| panic!("no heartbeat in {seen:?}"))
+                .unwrap();
+            assert!(read > 0, "the stream ended: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buffer[..read]));
+        }
+    }
+    app.stop().await;
+}
+
 /// One raw subscriber (no HTTP client library: 2,000 of them must be cheap): the versions of
 /// the `word` events it reads, until `last`. Tells `ready` once it has its snapshot.
 async fn raw_subscriber(

@@ -22,6 +22,7 @@ use crate::server::join::urls;
 use crate::server::limits::{KeyedLimiter, StreamCounter};
 use crate::server::live::Hub;
 use crate::server::live::bus::{self, BusStats};
+use crate::server::live::hub::HEARTBEAT;
 use crate::server::live::presence::SharedPresence;
 use crate::server::rooms::Rooms;
 use crate::server::session::{SecretError, SessionConfig, load_or_create_key};
@@ -259,6 +260,18 @@ impl Application {
         if let Err(error) = self.state.rooms.hub().start_publisher() {
             tracing::warn!(%error, "cannot start the publisher's thread: commits wake their streams themselves");
         }
+        // Every open stream's heartbeat, from one clock (see `Hub::send_heartbeats`).
+        let (hub, stopping) = (self.state.rooms.hub().clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let start = tokio::time::Instant::now() + HEARTBEAT;
+            let mut beats = tokio::time::interval_at(start, HEARTBEAT);
+            loop {
+                tokio::select! {
+                    () = stopping.cancelled() => break,
+                    _ = beats.tick() => hub.send_heartbeats(),
+                }
+            }
+        });
         // Rooms nobody has used for a sweep or two leave memory.
         let (hub, stopping) = (self.state.rooms.hub().clone(), shutdown.clone());
         tokio::spawn(async move {

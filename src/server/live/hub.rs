@@ -19,10 +19,12 @@
 //!   room's count is sent at most once per [`PRESENCE_INTERVAL`], so 10,000 joins do not wake
 //!   10,000 streams 10,000 times. A new stream's first presence frame is counted fresh, itself
 //!   included.
-//! - Everything a stream waits for — changes, presence, the room's deletion, the server's
-//!   shutdown — comes through that one channel ([`Message`]). A stream waits on one receiver
-//!   (and its heartbeat timer): waiting on more (a `watch`, cancellation tokens) would take each
-//!   one's lock, shared by every stream of the room, on every wake-up of every stream.
+//! - Everything a stream waits for — changes, presence, heartbeats, the room's deletion, the
+//!   server's shutdown — comes through that one channel ([`Message`]). A stream waits on one
+//!   receiver and nothing else: waiting on more (a `watch`, cancellation tokens) would take each
+//!   one's lock, shared by every stream of the room, on every wake-up of every stream, and a
+//!   heartbeat timer of its own would be polled, and its waker stored, at every one of them.
+//!   One clock for the whole process sends the heartbeats instead ([`Hub::send_heartbeats`]).
 //! - A room's state (what `GET` and a stream's snapshot serve) is kept here once read, with its
 //!   version: it is served from memory while no later change has been published, and read again
 //!   from the database once, by one request, when one has ([`Hub::shared_state`]).
@@ -52,6 +54,11 @@ pub const ROOM_BACKLOG: usize = 1024;
 /// Frames a room keeps in memory, newest last, for streams that resume or fall behind.
 pub const RING_FRAMES: usize = 1024;
 
+/// Every open stream gets a heartbeat (a `: ping` comment) this often, which keeps idle
+/// connections, and the proxies on their way, open; the contract asks for one every 15 s at
+/// most.
+pub const HEARTBEAT: Duration = Duration::from_secs(10);
+
 /// A room's online count reaches its streams at most this often.
 pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -62,6 +69,8 @@ pub enum Message {
     Change(Frame),
     /// The room's online count changed: its `presence` frame.
     Presence(Bytes),
+    /// Time for a heartbeat ([`HEARTBEAT`]).
+    Ping,
     /// The room was deleted, or the server is shutting down: its streams end.
     Closed,
 }
@@ -364,6 +373,19 @@ impl Hub {
         self.published.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Sends a heartbeat to every open stream, in every room (call it every [`HEARTBEAT`]). A
+    /// room nobody has open is left alone, and is not counted as used.
+    pub fn send_heartbeats(&self) {
+        let watched: Vec<Arc<RoomChannel>> = lock(&self.rooms)
+            .values()
+            .filter(|channel| channel.messages.receiver_count() > 0)
+            .cloned()
+            .collect();
+        for channel in watched {
+            self.send(&channel, Message::Ping);
+        }
+    }
+
     /// Notes that a room's change at `version` is committed, before it is published (see
     /// `RoomChannel::committed`).
     pub fn note_committed(&self, slug: &str, version: i64) {
@@ -623,6 +645,12 @@ impl Drop for Subscription {
 }
 
 impl Subscription {
+    /// Whether a change after `version` was published to this room: then it is in this
+    /// subscription's channel, or on its way there. Reads one number, without the channel's lock.
+    pub fn changes_after(&self, version: i64) -> bool {
+        self.channel.latest.load(Ordering::SeqCst) > version
+    }
+
     /// The room's presence frame as of now (the last one sent may be up to
     /// [`PRESENCE_INTERVAL`] old): what a new stream starts with.
     pub fn current_presence(&self) -> Bytes {
@@ -817,7 +845,7 @@ mod tests {
         loop {
             match subscription.messages.recv().await.unwrap() {
                 Message::Change(frame) => return frame,
-                Message::Presence(_) => {}
+                Message::Presence(_) | Message::Ping => {}
                 Message::Closed => panic!("closed"),
             }
         }
@@ -842,6 +870,31 @@ mod tests {
         assert_eq!(fa.version, 1);
         // One encoding, shared: both point at the same allocation.
         assert_eq!(fa.bytes.as_ptr(), fb.bytes.as_ptr());
+    }
+
+    #[tokio::test]
+    async fn a_heartbeat_reaches_every_open_stream_and_leaves_unwatched_rooms_alone() {
+        let hub = Hub::new();
+        let mut a = hub.subscribe("a");
+        let mut b = hub.subscribe("b");
+        let mut c = hub.subscribe("b");
+        hub.shared_state("unwatched", || async { Ok::<_, ()>(state_at(0)) })
+            .await
+            .unwrap();
+        // The sweep that follows start: every room was used since.
+        assert_eq!(hub.forget_idle_rooms(), 3);
+        hub.send_heartbeats();
+        for subscription in [&mut a, &mut b, &mut c] {
+            let ping = loop {
+                match subscription.messages.try_recv() {
+                    Ok(Message::Presence(_)) => {}
+                    other => break other,
+                }
+            };
+            assert!(matches!(ping, Ok(Message::Ping)), "{ping:?}");
+        }
+        // The room nobody watches was neither pinged nor marked as used by the heartbeat.
+        assert_eq!(hub.forget_idle_rooms(), 2);
     }
 
     #[tokio::test]
@@ -898,7 +951,7 @@ mod tests {
         // `Closed` comes after every change published before the room was deleted.
         loop {
             match main.messages.recv().await.unwrap() {
-                Message::Presence(_) => {}
+                Message::Presence(_) | Message::Ping => {}
                 Message::Closed => break,
                 Message::Change(frame) => panic!("change {} after the last", frame.version),
             }

@@ -11,19 +11,21 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::Stream;
 use futures::future::BoxFuture;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio_util::sync::CancellationToken;
 
-use super::hub::{Frame, Hub, Message};
+use super::hub::{Frame, Hub, Message, Subscription};
 use super::sse;
 use crate::model::EventKind;
 use crate::server::store::{self, Store, StoreError};
 
 /// How many changes one replay query reads.
 const REPLAY_PAGE: i64 = 500;
+/// The most bytes of frames handed over as one (one write) by a stream catching up.
+const MOST_BYTES_PER_WRITE: usize = 64 * 1024;
 /// The first wait after a storage fault; it doubles up to [`MOST_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MOST_BACKOFF: Duration = Duration::from_secs(2);
@@ -39,8 +41,6 @@ pub struct StreamStart {
     pub last_event_id: Option<i64>,
     /// The `retry:` the stream opens with.
     pub retry: Duration,
-    /// Comment lines at this interval keep the connection open.
-    pub heartbeat: Duration,
 }
 
 /// Takes a room state snapshot, for a stream that starts without a usable `Last-Event-ID`:
@@ -137,7 +137,7 @@ pub fn event_stream(
     // The database reads below are boxed while they run: inline, the largest of them would
     // size the stream's state for as long as it is open, which is mostly waiting for frames.
     async_stream::stream! {
-        let StreamStart { slug, user, counted, last_event_id, retry, heartbeat } = start;
+        let StreamStart { slug, user, counted, last_event_id, retry } = start;
         // Subscribe first: whatever commits from here on reaches us, live or through the log.
         let mut subscription = hub.subscribe_as(&slug, user.as_deref(), counted);
         // A shutdown that began before we subscribed sent its `Closed` before we could see it.
@@ -167,8 +167,9 @@ pub fn event_stream(
         // this stream's own arrival set off, is not sent again when it says the same.
         let mut presence_sent = subscription.current_presence();
         yield Ok(presence_sent.clone());
+        // A message taken from the channel while gathering, that the loop deals with next.
+        let mut held = None;
 
-        let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         loop {
             if behind {
                 // Refill from memory or the change log, page by page, until we are level.
@@ -176,46 +177,189 @@ pub fn event_stream(
                     return;
                 };
                 behind = frames.len() >= REPLAY_PAGE as usize;
+                // As few writes as the frames fit in.
+                let mut batch = BytesMut::new();
                 for frame in frames {
                     last = frame.version;
-                    yield Ok(frame.bytes);
+                    batch.extend_from_slice(&frame.bytes);
+                    if batch.len() >= MOST_BYTES_PER_WRITE {
+                        yield Ok(batch.split().freeze());
+                    }
+                }
+                if !batch.is_empty() {
+                    yield Ok(batch.freeze());
                 }
                 continue;
             }
-            // Only the room's channel and the heartbeat: shutdown and deletion come through the
-            // channel too (see `hub`).
-            tokio::select! {
-                biased;
-                received = subscription.messages.recv() => match received {
-                    // Already sent (from the snapshot or the log).
-                    Ok(Message::Change(frame)) if frame.version <= last => {}
-                    Ok(Message::Change(frame)) if frame.version == last + 1 => {
-                        last = frame.version;
+            // Only the room's channel: heartbeats, shutdown and deletion come through it too
+            // (see `hub`).
+            let received = match held.take() {
+                Some(received) => received,
+                None => subscription.messages.recv().await,
+            };
+            match received {
+                // Already sent (from the snapshot or the log).
+                Ok(Message::Change(frame)) if frame.version <= last => {}
+                Ok(Message::Change(frame)) if frame.version == last + 1 => {
+                    last = frame.version;
+                    if !subscription.changes_after(last) {
                         yield Ok(frame.bytes);
+                        continue;
                     }
-                    // A gap: this frame is ahead of what we have sent, fill in from the log.
-                    Ok(Message::Change(_)) | Err(RecvError::Lagged(_)) => behind = true,
-                    Ok(Message::Presence(frame)) if frame == presence_sent => {}
-                    Ok(Message::Presence(frame)) => {
-                        presence_sent = frame.clone();
-                        yield Ok(frame);
-                    }
-                    Ok(Message::Closed) | Err(RecvError::Closed) => return,
-                },
-                _ = ping.tick() => {
+                    // Behind: what is already waiting goes out with it, as one write.
+                    let mut batch = BytesMut::from(&frame.bytes[..]);
+                    (last, held) = gather(&mut subscription, last, &mut presence_sent, &mut batch);
+                    yield Ok(batch.freeze());
+                }
+                // A gap: this frame is ahead of what we have sent, fill in from the log.
+                Ok(Message::Change(_)) | Err(RecvError::Lagged(_)) => behind = true,
+                Ok(Message::Presence(frame)) if frame == presence_sent => {}
+                Ok(Message::Presence(frame)) => {
+                    presence_sent = frame.clone();
+                    yield Ok(frame);
+                }
+                Ok(Message::Ping) => {
                     if shutdown.is_cancelled() {
                         return;
                     }
                     yield Ok(Bytes::from_static(sse::PING));
                 }
+                Ok(Message::Closed) | Err(RecvError::Closed) => return,
             }
         }
     }
 }
 
+/// Appends to `batch`, without waiting, the changes (and presence) already waiting for
+/// `subscription` after `last`, up to [`MOST_BYTES_PER_WRITE`]. Returns the last version appended
+/// and the first message it could not append (a gap, a lag, the room's end) for the stream to
+/// deal with. The channel is looked at only while a later change is known to be published.
+fn gather(
+    subscription: &mut Subscription,
+    mut last: i64,
+    presence_sent: &mut Bytes,
+    batch: &mut BytesMut,
+) -> (i64, Option<Result<Message, RecvError>>) {
+    while batch.len() < MOST_BYTES_PER_WRITE && subscription.changes_after(last) {
+        let message = match subscription.messages.try_recv() {
+            Ok(message) => message,
+            // Published, not yet sent to the channel: it comes in a moment.
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Lagged(missed)) => {
+                return (last, Some(Err(RecvError::Lagged(missed))));
+            }
+            Err(TryRecvError::Closed) => return (last, Some(Err(RecvError::Closed))),
+        };
+        match message {
+            Message::Change(frame) if frame.version <= last => {}
+            Message::Change(frame) if frame.version == last + 1 => {
+                last = frame.version;
+                batch.extend_from_slice(&frame.bytes);
+            }
+            Message::Presence(frame) => {
+                if frame != *presence_sent {
+                    batch.extend_from_slice(&frame);
+                    *presence_sent = frame;
+                }
+            }
+            // The batch keeps the connection alive as well as a heartbeat would.
+            Message::Ping => {}
+            other => return (last, Some(Ok(other))),
+        }
+    }
+    (last, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::store::ChangeRow;
+
+    fn change(version: i64) -> ChangeRow {
+        ChangeRow {
+            version,
+            kind: EventKind::Word,
+            data: format!("{{\"v\":{version}}}"),
+        }
+    }
+
+    /// The next change the subscription receives, waiting for it.
+    async fn next_change(subscription: &mut Subscription) -> Frame {
+        loop {
+            if let Message::Change(frame) = subscription.messages.recv().await.unwrap() {
+                return frame;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_behind_gathers_what_is_waiting_into_one_write() {
+        let hub = Hub::new();
+        let mut subscription = hub.subscribe("main");
+        for version in 1..=3 {
+            hub.publish("main", &change(version));
+        }
+        let first = next_change(&mut subscription).await;
+        assert_eq!(first.version, 1);
+        assert!(subscription.changes_after(1));
+        let mut presence_sent = subscription.current_presence();
+        let mut batch = BytesMut::from(&first.bytes[..]);
+        let (last, held) = gather(&mut subscription, 1, &mut presence_sent, &mut batch);
+        assert_eq!(last, 3);
+        assert!(held.is_none(), "{held:?}");
+        let expected: Vec<u8> = (1..=3)
+            .flat_map(|version| Frame::of(&change(version)).bytes.to_vec())
+            .collect();
+        assert_eq!(&batch[..], &expected[..]);
+        // Level now: nothing more is looked for.
+        assert!(!subscription.changes_after(3));
+        let (last, held) = gather(&mut subscription, 3, &mut presence_sent, &mut batch);
+        assert_eq!(
+            (last, held.is_none(), batch.len()),
+            (3, true, expected.len())
+        );
+    }
+
+    #[tokio::test]
+    async fn gathering_stops_at_a_gap_and_hands_it_to_the_stream() {
+        let hub = Hub::new();
+        let mut subscription = hub.subscribe("main");
+        // Version 3 never reaches this process's channel (say, another process's change that
+        // its bus has not brought yet): 4 is a gap, for the log to fill in.
+        for version in [1, 2, 4] {
+            hub.publish("main", &change(version));
+        }
+        let first = next_change(&mut subscription).await;
+        let mut presence_sent = subscription.current_presence();
+        let mut batch = BytesMut::from(&first.bytes[..]);
+        let (last, held) = gather(&mut subscription, 1, &mut presence_sent, &mut batch);
+        assert_eq!(last, 2);
+        assert!(
+            matches!(&held, Some(Ok(Message::Change(frame))) if frame.version == 4),
+            "{held:?}"
+        );
+        assert_eq!(batch.len(), 2 * first.bytes.len());
+    }
+
+    #[tokio::test]
+    async fn gathering_after_a_deleted_room_hands_over_its_end() {
+        let hub = Hub::new();
+        let mut subscription = hub.subscribe("main");
+        hub.publish("main", &change(1));
+        hub.publish("main", &change(2));
+        hub.close_room("main");
+        let first = next_change(&mut subscription).await;
+        let mut presence_sent = subscription.current_presence();
+        let mut batch = BytesMut::from(&first.bytes[..]);
+        let (last, held) = gather(&mut subscription, 1, &mut presence_sent, &mut batch);
+        assert_eq!(last, 2);
+        // Looked no further than the last change published: the end comes through `recv`.
+        assert!(held.is_none(), "{held:?}");
+        assert!(matches!(
+            subscription.messages.recv().await,
+            Ok(Message::Closed)
+        ));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_fault_is_tried_again_with_growing_waits_until_it_passes() {

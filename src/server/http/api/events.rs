@@ -31,8 +31,6 @@ pub struct LastEventId {
 
 /// How long a browser waits before reconnecting a dropped stream.
 const RETRY: Duration = Duration::from_millis(1000);
-/// A comment line at least this often; the contract asks for one every 15 s at most.
-const HEARTBEAT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
@@ -129,7 +127,6 @@ pub async fn events(
             counted: !query.viewer,
             last_event_id,
             retry: RETRY,
-            heartbeat: HEARTBEAT,
         },
         snapshot,
         state.shutdown.clone(),

@@ -368,8 +368,12 @@ where
                 ..
             } = self;
             let serving = async move {
-                // Made where it runs, so that its clock is that runtime's.
-                let stream = Stalls::new(stream, write_timeout, IDLE_TIMEOUT);
+                // Made where it runs, so that its clock is that runtime's. No idle clock: an
+                // event stream writes at least a heartbeat every few seconds, a client that
+                // stops reading is caught by the write limit and one that leaves by the
+                // stream's read probe, and moving a clock on at every write of a fan-out to
+                // thousands of streams costs them all.
+                let stream = Stalls::new(stream, write_timeout, None);
                 // Held while the stream is open: a shutdown waits for it (the stream ends at
                 // once), and so are the connection's places in the counts.
                 let _held = (watcher, _slot, _open);
@@ -395,7 +399,7 @@ where
                 inner: stream,
             },
             self.write_timeout,
-            IDLE_TIMEOUT,
+            Some(IDLE_TIMEOUT),
         );
         let io = TokioIo::new(stream);
         let ended = if maybe_http2 {
@@ -632,31 +636,31 @@ impl Abort for tokio::io::DuplexStream {
 
 /// A stream that fails once a write has waited longer than `write_limit` (a client that stops
 /// reading, its socket buffer full: it is dropped, with what was queued for it), or once nothing
-/// at all was read or written for `idle_limit` (a connection kept alive with nothing to say).
+/// at all was read or written for `idle_limit`, if any (a connection kept alive with nothing to
+/// say).
 struct Stalls<I> {
     inner: I,
     write_limit: Duration,
     /// Running while a write waits.
     stalled: Option<Pin<Box<Sleep>>>,
-    idle_limit: Duration,
-    /// Moved on by every byte read or written.
-    idle: Pin<Box<Sleep>>,
+    /// The idle limit, and its clock, moved on by every byte read or written.
+    idle: Option<(Duration, Pin<Box<Sleep>>)>,
 }
 
 impl<I> Stalls<I> {
-    fn new(inner: I, write_limit: Duration, idle_limit: Duration) -> Stalls<I> {
+    fn new(inner: I, write_limit: Duration, idle_limit: Option<Duration>) -> Stalls<I> {
         Stalls {
             inner,
             write_limit,
             stalled: None,
-            idle_limit,
-            idle: Box::pin(tokio::time::sleep(idle_limit)),
+            idle: idle_limit.map(|limit| (limit, Box::pin(tokio::time::sleep(limit)))),
         }
     }
 
     fn active(&mut self) {
-        let limit = self.idle_limit;
-        self.idle.as_mut().reset(Instant::now() + limit);
+        if let Some((limit, clock)) = &mut self.idle {
+            clock.as_mut().reset(Instant::now() + *limit);
+        }
     }
 
     /// After a read answered `progress`: moves the idle clock on, or fails once it has run out.
@@ -669,7 +673,10 @@ impl<I> Stalls<I> {
             self.active();
             return progress;
         }
-        match self.idle.as_mut().poll(cx) {
+        let Some((_, clock)) = &mut self.idle else {
+            return Poll::Pending;
+        };
+        match clock.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 "the connection was idle too long",
@@ -779,7 +786,11 @@ mod tests {
     async fn a_reader_that_stops_reading_fails_the_writes_after_the_limit() {
         use tokio::io::AsyncWriteExt;
         let (client, server) = tokio::io::duplex(64);
-        let mut stream = Stalls::new(server, Duration::from_secs(30), Duration::from_secs(600));
+        let mut stream = Stalls::new(
+            server,
+            Duration::from_secs(30),
+            Some(Duration::from_secs(600)),
+        );
         stream.write_all(&[0; 64]).await.unwrap();
         let started = Instant::now();
         let error = stream.write_all(&[0; 64]).await.unwrap_err();
@@ -801,7 +812,11 @@ mod tests {
             }
             total
         });
-        let mut stream = Stalls::new(server, Duration::from_secs(30), Duration::from_secs(600));
+        let mut stream = Stalls::new(
+            server,
+            Duration::from_secs(30),
+            Some(Duration::from_secs(600)),
+        );
         // Slowly (16 bytes each 5 s: 400 s in all), but never stalled for 30 s.
         stream.write_all(&[0; 64 * 20]).await.unwrap();
         assert_eq!(reader.await.unwrap(), 64 * 20);
@@ -811,7 +826,11 @@ mod tests {
     async fn a_connection_with_nothing_to_say_is_closed_when_idle() {
         use tokio::io::AsyncWriteExt;
         let (mut client, server) = tokio::io::duplex(64);
-        let mut stream = Stalls::new(server, Duration::from_secs(30), Duration::from_secs(60));
+        let mut stream = Stalls::new(
+            server,
+            Duration::from_secs(30),
+            Some(Duration::from_secs(60)),
+        );
         // Talk keeps it open...
         for _ in 0..5 {
             tokio::time::sleep(Duration::from_secs(50)).await;
@@ -825,6 +844,19 @@ mod tests {
         let error = stream.read(&mut byte).await.unwrap_err();
         assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
         assert_eq!(started.elapsed(), Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_an_idle_limit_silence_closes_nothing() {
+        let (client, server) = tokio::io::duplex(64);
+        let mut stream = Stalls::new(server, Duration::from_secs(30), None);
+        let mut byte = [0; 1];
+        let read = tokio::time::timeout(Duration::from_secs(3600), stream.read(&mut byte)).await;
+        assert!(
+            read.is_err(),
+            "still open after an hour of silence: {read:?}"
+        );
+        drop(client);
     }
 
     #[tokio::test(start_paused = true)]

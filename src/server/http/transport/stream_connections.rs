@@ -16,7 +16,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use bytes::Bytes;
-use futures::FutureExt;
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
@@ -137,26 +136,22 @@ fn header_line(head: &mut Vec<u8>, name: &str, value: &[u8]) {
     head.extend_from_slice(b"\r\n");
 }
 
-/// The most frames gathered into one write (see [`write_body`]).
-const MOST_FRAMES_PER_WRITE: usize = 64;
-/// The most bytes gathered into one write.
-const MOST_BYTES_PER_WRITE: usize = 64 * 1024;
-
-/// Writes `body` as it comes, chunked or as is, while watching the connection: a client that
-/// closes its end (or sends anything else: this connection serves one request) ends it.
+/// Writes `body` as it comes, chunked or as is, each frame in one write, while watching the
+/// connection: a client that closes its end (or sends anything else: this connection serves one
+/// request) ends it.
 ///
-/// Frames already waiting when one arrives go out with it, in one write: a connection that fell
-/// behind (thousands of streams on one room, each woken for every word) catches up in one
-/// system call instead of one per frame, which is where the time of a large fan-out goes (the
-/// kernel's TCP path, not this code).
+/// An event stream that fell behind hands over what was waiting as one frame
+/// (`live::stream`): it catches up in one system call instead of one per event, which is where
+/// the time of a large fan-out goes (the kernel's TCP path, not this code). Looking here for
+/// more after every frame would poll the whole body, and the room's channel under its lock,
+/// once more per event on every stream.
 async fn write_body<I>(io: &mut I, body: Body, chunked: bool) -> std::io::Result<()>
 where
     I: AsyncRead + AsyncWrite + Unpin,
 {
     let mut body = std::pin::pin!(body);
     let mut probe = [0u8; 16];
-    let mut ended = false;
-    while !ended {
+    loop {
         let frame = tokio::select! {
             frame = body.frame() => frame,
             read = io.read(&mut probe) => match read {
@@ -168,36 +163,22 @@ where
         if frame.is_none() {
             break;
         }
-        let Some(first) = data_of(frame)? else {
+        let Some(data) = data_of(frame)? else {
             continue;
         };
-        // Whatever else is ready now, without waiting.
-        let mut more: Vec<Bytes> = Vec::new();
-        let mut bytes = first.len();
-        while more.len() + 1 < MOST_FRAMES_PER_WRITE && bytes < MOST_BYTES_PER_WRITE {
-            let Some(frame) = body.frame().now_or_never() else {
-                break;
-            };
-            if frame.is_none() {
-                ended = true;
-                break;
-            }
-            if let Some(data) = data_of(frame)? {
-                bytes += data.len();
-                more.push(data);
-            }
+        if !chunked {
+            io.write_all(&data).await?;
+            continue;
         }
+        // One buffer, one `send`: a vectored write (`writev`) goes through the file layer first,
+        // which costs a fan-out to thousands of streams more than copying a frame.
         let mut size = [0u8; 18];
-        let mut parts: Vec<&[u8]> = Vec::with_capacity(more.len() + 3);
-        if chunked {
-            parts.push(chunk_size_line(bytes, &mut size));
-        }
-        parts.push(&first);
-        parts.extend(more.iter().map(|data| &data[..]));
-        if chunked {
-            parts.push(b"\r\n");
-        }
-        write_all_of(io, &parts).await?;
+        let size = chunk_size_line(data.len(), &mut size);
+        let mut chunk = Vec::with_capacity(size.len() + data.len() + 2);
+        chunk.extend_from_slice(size);
+        chunk.extend_from_slice(&data);
+        chunk.extend_from_slice(b"\r\n");
+        io.write_all(&chunk).await?;
     }
     if chunked {
         io.write_all(b"0\r\n\r\n").await?;
@@ -226,27 +207,6 @@ fn chunk_size_line(size: usize, buffer: &mut [u8; 18]) -> &[u8] {
     }
     buffer[digits..digits + 2].copy_from_slice(b"\r\n");
     &buffer[..digits + 2]
-}
-
-/// Writes every part, in one system call when the connection takes them all at once.
-async fn write_all_of<I: AsyncWrite + Unpin>(io: &mut I, parts: &[&[u8]]) -> std::io::Result<()> {
-    let slices: Vec<std::io::IoSlice<'_>> = parts
-        .iter()
-        .map(|part| std::io::IoSlice::new(part))
-        .collect();
-    let mut written = io.write_vectored(&slices).await?;
-    if written == 0 {
-        return Err(std::io::ErrorKind::WriteZero.into());
-    }
-    for part in parts {
-        if written >= part.len() {
-            written -= part.len();
-            continue;
-        }
-        io.write_all(&part[written..]).await?;
-        written = 0;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -326,94 +286,11 @@ mod tests {
             assert!(head.contains(line), "{line} in {head}");
         }
         assert!(head.contains("\r\ndate: "), "{head}");
-        // All three were ready at once: one chunk (the empty one is no chunk of its own).
+        // Each frame a chunk of its own, the empty one none (it would read as the end).
         assert_eq!(
             body,
-            "1f\r\nretry: 1000\n\nevent: x\ndata: 1\n\n\r\n0\r\n\r\n"
+            "d\r\nretry: 1000\n\n\r\n12\r\nevent: x\ndata: 1\n\n\r\n0\r\n\r\n"
         );
-    }
-
-    #[tokio::test]
-    async fn frames_waiting_together_go_in_one_chunk_and_a_later_one_in_its_own() {
-        let (mut client, server) = tokio::io::duplex(1 << 20);
-        let (frames, received) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
-        let received = std::sync::Arc::new(std::sync::Mutex::new(Some(received)));
-        let router = Router::new().route(
-            "/api/rooms/{slug}/events",
-            axum::routing::get(move || {
-                let received = received.lock().unwrap().take().unwrap();
-                let frames = tokio_stream_of(received);
-                async move { Body::from_stream(frames) }
-            }),
-        );
-        // Three frames wait before the stream starts; more than a write takes come after.
-        for frame in ["a\n\n", "b\n\n", "c\n\n"] {
-            frames.send(frame).unwrap();
-        }
-        let serving = tokio::spawn(serve_event_stream(
-            server,
-            router,
-            event_stream_request(PLAIN.as_bytes()).unwrap(),
-            "127.0.0.1:9".parse().unwrap(),
-        ));
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        frames.send("d\n\n").unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let many = "x".repeat(1000) + "\n\n";
-        let many: &'static str = Box::leak(many.into_boxed_str());
-        for _ in 0..MOST_FRAMES_PER_WRITE + 6 {
-            frames.send(many).unwrap();
-        }
-        drop(frames);
-        serving.await.unwrap();
-        let mut written = String::new();
-        client.read_to_string(&mut written).await.unwrap();
-        let (_, body) = written.split_once("\r\n\r\n").unwrap();
-        let chunks = chunks_of(body);
-        assert_eq!(chunks[0], "a\n\nb\n\nc\n\n", "{chunks:?}");
-        assert_eq!(chunks[1], "d\n\n", "{chunks:?}");
-        // The rest: as many frames as fit in one write's limits, then what is left.
-        let sizes: Vec<usize> = chunks[2..]
-            .iter()
-            .map(|chunk| chunk.len() / many.len())
-            .collect();
-        assert_eq!(
-            sizes.iter().sum::<usize>(),
-            MOST_FRAMES_PER_WRITE + 6,
-            "{sizes:?}"
-        );
-        let most = (MOST_BYTES_PER_WRITE / many.len() + 1).min(MOST_FRAMES_PER_WRITE);
-        assert_eq!(sizes[0], most, "{sizes:?}");
-        assert!(sizes.len() >= 2, "{sizes:?}");
-        assert_eq!(
-            chunks.last().map(String::as_str),
-            Some(""),
-            "the last chunk"
-        );
-    }
-
-    /// The frames `received` gives, as a body's stream.
-    fn tokio_stream_of(
-        received: tokio::sync::mpsc::UnboundedReceiver<&'static str>,
-    ) -> impl futures::Stream<Item = Result<Bytes, std::convert::Infallible>> {
-        futures::stream::unfold(received, |mut received| async move {
-            let frame = received.recv().await?;
-            Some((Ok(Bytes::from_static(frame.as_bytes())), received))
-        })
-    }
-
-    /// The chunks of a chunked body, the last (empty) one included.
-    fn chunks_of(mut body: &str) -> Vec<String> {
-        let mut chunks = Vec::new();
-        loop {
-            let (size, rest) = body.split_once("\r\n").expect("a size line");
-            let size = usize::from_str_radix(size, 16).expect("a hexadecimal size");
-            chunks.push(rest[..size].to_owned());
-            body = &rest[size + 2..];
-            if size == 0 {
-                return chunks;
-            }
-        }
     }
 
     #[tokio::test]
