@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, header};
@@ -16,6 +15,7 @@ use super::extract::{Caller, QueryParams, RoomPath};
 use crate::error::AppError;
 use crate::i18n::Message;
 use crate::server::http::guards::abuse::ClientAddress;
+use crate::server::http::transport::stream_connections::DirectBody;
 use crate::server::live::stream::{Snapshot, StreamStart, event_stream, until_ok};
 use crate::server::state::AppState;
 
@@ -135,7 +135,9 @@ pub async fn events(
         let _open = &slot;
         item
     });
-    let mut response = Response::new(Body::from_stream(stream));
+    let (frames, body) = DirectBody::new(stream);
+    let mut response = Response::new(body);
+    response.extensions_mut().insert(frames);
     let response_headers = response.headers_mut();
     response_headers.insert(
         header::CONTENT_TYPE,

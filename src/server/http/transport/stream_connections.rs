@@ -10,15 +10,19 @@
 //! room's shared frames until the stream ends; then the connection closes (the response says
 //! so). Anything else, however slightly unusual, is left to hyper.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use bytes::Bytes;
+use futures::{Stream, StreamExt};
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
-use http_body_util::BodyExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tower::ServiceExt;
 
@@ -63,6 +67,58 @@ pub fn event_stream_request(head: &[u8]) -> Option<Request<Body>> {
     Some(request)
 }
 
+/// An event stream's frames, offered to the connection that writes them (as an extension of the
+/// response whose body they are). This module takes them and writes them itself: the layers
+/// around the body (tracing, error mapping, each boxed) would only hand each frame on, and on
+/// a fan-out to thousands of streams each of those steps is a cache miss per stream per event.
+/// Served by hyper instead, the response's body (see [`DirectBody::new`]) polls them as usual.
+#[derive(Clone)]
+pub struct DirectBody(Arc<Mutex<Option<Frames>>>);
+
+type Frames = Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send>>;
+
+impl DirectBody {
+    /// `frames`, both offered and as the body of the response to offer them with.
+    pub fn new(
+        frames: impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static,
+    ) -> (DirectBody, Body) {
+        let offered = DirectBody(Arc::new(Mutex::new(Some(Box::pin(frames)))));
+        let body = Body::from_stream(Untaken::Offered(offered.clone()));
+        (offered, body)
+    }
+
+    /// The frames, unless taken already (by the body, once polled).
+    fn take(&self) -> Option<Frames> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .take()
+    }
+}
+
+/// The body of a response with a [`DirectBody`]: its frames, unless the connection took them.
+enum Untaken {
+    Offered(DirectBody),
+    Taken(Frames),
+}
+
+impl Stream for Untaken {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Untaken::Offered(offered) = &*self {
+            match offered.take() {
+                Some(frames) => *self = Untaken::Taken(frames),
+                None => return Poll::Ready(None),
+            }
+        }
+        match &mut *self {
+            Untaken::Taken(frames) => frames.as_mut().poll_next(cx),
+            Untaken::Offered(_) => Poll::Ready(None),
+        }
+    }
+}
+
 /// Answers `request` on `io` through `router`, then closes the connection. Ends early when the
 /// client goes away (its end of the connection closes) or a write fails.
 pub async fn serve_event_stream<I>(
@@ -78,6 +134,12 @@ pub async fn serve_event_stream<I>(
     // it would size this connection's task for as long as the stream stays open.
     let Ok(response) = Box::pin(router.oneshot(request)).await;
     let (parts, body) = response.into_parts();
+    // An event stream's own frames, when it offers them: written straight from it, rather than
+    // through the layers that wrap its body and only pass the frames on.
+    let direct = parts
+        .extensions
+        .get::<DirectBody>()
+        .and_then(DirectBody::take);
     let bodiless =
         parts.status == StatusCode::NO_CONTENT || parts.status == StatusCode::NOT_MODIFIED;
     let length = if bodiless {
@@ -91,7 +153,15 @@ pub async fn serve_event_stream<I>(
         return;
     }
     drop(head);
-    if !bodiless && write_body(&mut io, body, chunked).await.is_err() {
+    let written = match direct {
+        _ if bodiless => Ok(()),
+        Some(frames) => {
+            drop(body);
+            write_body(&mut io, frames, chunked).await
+        }
+        None => write_body(&mut io, body.into_data_stream(), chunked).await,
+    };
+    if written.is_err() {
         return;
     }
     let _ = io.shutdown().await;
@@ -145,26 +215,28 @@ fn header_line(head: &mut Vec<u8>, name: &str, value: &[u8]) {
 /// the time of a large fan-out goes (the kernel's TCP path, not this code). Looking here for
 /// more after every frame would poll the whole body, and the room's channel under its lock,
 /// once more per event on every stream.
-async fn write_body<I>(io: &mut I, body: Body, chunked: bool) -> std::io::Result<()>
+async fn write_body<I, B, E>(io: &mut I, body: B, chunked: bool) -> std::io::Result<()>
 where
     I: AsyncRead + AsyncWrite + Unpin,
+    B: Stream<Item = Result<Bytes, E>>,
 {
     let mut body = std::pin::pin!(body);
     let mut probe = [0u8; 16];
     loop {
         let frame = tokio::select! {
-            frame = body.frame() => frame,
+            frame = body.next() => frame,
             read = io.read(&mut probe) => match read {
                 Ok(0) | Err(_) => return Err(std::io::ErrorKind::ConnectionAborted.into()),
                 // Bytes after a request this connection answers with `close`: not read as one.
                 Ok(_) => continue,
             },
         };
-        if frame.is_none() {
-            break;
-        }
-        let Some(data) = data_of(frame)? else {
-            continue;
+        let data = match frame {
+            None => break,
+            Some(Err(_)) => return Err(std::io::ErrorKind::Other.into()),
+            // An empty chunk would read as the end.
+            Some(Ok(data)) if data.is_empty() => continue,
+            Some(Ok(data)) => data,
         };
         if !chunked {
             io.write_all(&data).await?;
@@ -184,19 +256,6 @@ where
         io.write_all(b"0\r\n\r\n").await?;
     }
     Ok(())
-}
-
-/// A frame of the body, `None` at its end.
-type BodyFrame = Option<Result<http_body::Frame<Bytes>, axum::Error>>;
-
-/// The bytes of a data frame; `None` for the end, trailers, or an empty frame (which chunked
-/// framing would read as the end).
-fn data_of(frame: BodyFrame) -> std::io::Result<Option<Bytes>> {
-    match frame {
-        None => Ok(None),
-        Some(Err(_)) => Err(std::io::ErrorKind::Other.into()),
-        Some(Ok(frame)) => Ok(frame.into_data().ok().filter(|data| !data.is_empty())),
-    }
 }
 
 /// A chunk's size line (`1a\r\n`), written into `buffer`.
@@ -293,6 +352,65 @@ mod tests {
         );
     }
 
+    /// Frames that say whether they were polled through the response's body.
+    fn offered_frames() -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+        futures::stream::iter(["retry: 1000\n\n", "event: x\ndata: 1\n\n"])
+            .map(|text| Ok(Bytes::from_static(text.as_bytes())))
+    }
+
+    #[tokio::test]
+    async fn offered_frames_are_written_from_the_stream_past_the_layers_around_the_body() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (mut client, server) = tokio::io::duplex(4096);
+        // A layer that wraps the body, counting the frames that go through it.
+        let through_layers = Arc::new(AtomicUsize::new(0));
+        let counted = through_layers.clone();
+        let router = Router::new()
+            .route(
+                "/api/rooms/{slug}/events",
+                axum::routing::get(|| async {
+                    let (frames, body) = DirectBody::new(offered_frames());
+                    let mut response = Response::new(body);
+                    response.extensions_mut().insert(frames);
+                    response
+                }),
+            )
+            .layer(axum::middleware::map_response(
+                move |response: Response<Body>| {
+                    let counted = counted.clone();
+                    async move {
+                        response.map(|body| {
+                            Body::from_stream(body.into_data_stream().inspect(move |_| {
+                                counted.fetch_add(1, Ordering::SeqCst);
+                            }))
+                        })
+                    }
+                },
+            ));
+        let request = event_stream_request(PLAIN.as_bytes()).unwrap();
+        serve_event_stream(server, router, request, "127.0.0.1:9".parse().unwrap()).await;
+        let mut written = String::new();
+        client.read_to_string(&mut written).await.unwrap();
+        let (_, body) = written.split_once("\r\n\r\n").unwrap();
+        assert_eq!(
+            body,
+            "d\r\nretry: 1000\n\n\r\n12\r\nevent: x\ndata: 1\n\n\r\n0\r\n\r\n"
+        );
+        assert_eq!(through_layers.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn offered_frames_not_taken_are_the_body() {
+        let (offered, body) = DirectBody::new(offered_frames());
+        let collected = http_body_util::BodyExt::collect(body).await.unwrap();
+        assert_eq!(
+            &collected.to_bytes()[..],
+            b"retry: 1000\n\nevent: x\ndata: 1\n\n"
+        );
+        // Taken by the body: not offered any more.
+        assert!(offered.take().is_none());
+    }
+
     #[tokio::test]
     async fn a_response_of_known_length_is_sent_with_it() {
         let (mut client, server) = tokio::io::duplex(4096);
@@ -352,6 +470,4 @@ mod tests {
             .expect("ended when the client left")
             .unwrap();
     }
-
-    use futures::StreamExt;
 }
