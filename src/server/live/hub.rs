@@ -829,10 +829,11 @@ fn presence_frame(online: u64) -> Bytes {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn change(version: i64) -> ChangeRow {
+    /// A word change at `version`.
+    pub(crate) fn change(version: i64) -> ChangeRow {
         ChangeRow {
             version,
             kind: EventKind::Word,
@@ -841,7 +842,7 @@ mod tests {
     }
 
     /// The next change a subscription receives (presence is passed over).
-    async fn next_change(subscription: &mut Subscription) -> Frame {
+    pub(crate) async fn next_change(subscription: &mut Subscription) -> Frame {
         loop {
             match subscription.messages.recv().await.unwrap() {
                 Message::Change(frame) => return frame,

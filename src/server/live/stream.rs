@@ -273,24 +273,7 @@ fn gather(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::store::ChangeRow;
-
-    fn change(version: i64) -> ChangeRow {
-        ChangeRow {
-            version,
-            kind: EventKind::Word,
-            data: format!("{{\"v\":{version}}}"),
-        }
-    }
-
-    /// The next change the subscription receives, waiting for it.
-    async fn next_change(subscription: &mut Subscription) -> Frame {
-        loop {
-            if let Message::Change(frame) = subscription.messages.recv().await.unwrap() {
-                return frame;
-            }
-        }
-    }
+    use crate::server::live::hub::tests::{change, next_change};
 
     #[tokio::test]
     async fn a_stream_behind_gathers_what_is_waiting_into_one_write() {
