@@ -54,6 +54,9 @@ test("a host runs a room that guests join by code", async ({ browser }) => {
   await addWord(ana, "había");
   await expect(sentenceWords(bea)).toHaveText(["Había"]);
   await addWord(bea, "una");
+  // Committed before Ana plays again: sent at once, her "vez" could reach the server first, and
+  // be refused as her second word in a row (seen in CI, bea's POST taking 614 ms).
+  await expect(sentenceWords(ana)).toHaveText(["Había", "una"]);
   await addWord(ana, "vez");
   for (const page of [host, ana, bea]) {
     await expect(sentenceWords(page)).toHaveText(["Había", "una", "vez"]);
