@@ -27,10 +27,18 @@ async def hold():
         opened += first; first = False
         words += data.count(b'event: word')
 async def main():
+    # Held here: the event loop keeps only weak references to tasks, and a stream's task left
+    # unreferenced was collected mid-run (a few hundred of 3,000), so "opened" never came.
+    tasks = []
     for i in range(streams):
-        asyncio.create_task(hold())
+        tasks.append(asyncio.create_task(hold()))
         if i % 500 == 499: await asyncio.sleep(0.05)
-    while opened < streams: await asyncio.sleep(0.2)
+    for _ in range(600):
+        if opened == streams: break
+        await asyncio.sleep(0.2)
+    else:
+        print(f"gave up: {opened} of {streams} streams opened in 2 minutes", flush=True)
+        sys.exit(1)
     print("opened", opened, flush=True)
     await asyncio.sleep(seconds)
     print("word events", words, flush=True)
@@ -46,7 +54,10 @@ else
 fi
 sleep 2
 python3 "$holder" "$streams" "$port" $((words / 10 + 8)) > "$log" & holder_pid=$!
-until grep -q opened "$log"; do sleep 0.5; done
+until grep -q "^opened" "$log"; do
+  if ! kill -0 "$holder_pid" 2>/dev/null; then cat "$log" >&2; exit 1; fi
+  sleep 0.5
+done
 sleep 2
 ticks() {
   local sum=0 task
