@@ -566,6 +566,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_writer_keeps_savepoints_in_memory() {
+        // Past 64 KiB a group's sub-journal went to a file created and deleted at every commit.
+        let (store, _dir) = store().await;
+        let temp_store: i64 = store
+            .write(async |conn: &mut Conn| {
+                Ok::<_, StoreError>(
+                    sqlx::query_scalar("PRAGMA temp_store")
+                        .fetch_one(&mut *conn)
+                        .await?,
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(temp_store, 2, "temp_store = MEMORY");
+    }
+
+    #[tokio::test]
     async fn a_change_cut_off_halfway_is_never_committed() {
         let (store, _dir) = store().await;
         let cut = {
