@@ -653,6 +653,37 @@ mod tests {
         assert_eq!(after.changes - before.changes, 2, "1 and 3 committed");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_commits_when_its_first_member_is_dropped_waiting_for_it() {
+        let (store, _dir) = store().await;
+        let before = store.commit_stats();
+        let write = |x: i64, hold: Duration| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(async |conn: &mut Conn| {
+                        insert(conn, x).await?;
+                        tokio::time::sleep(hold).await;
+                        Ok::<_, StoreError>(x)
+                    })
+                    .await
+            })
+        };
+        // 1 holds the writer while 2 queues behind it; 2 then holds it while 1, done with its
+        // change and the group's first member, waits for the commit — and its request goes.
+        let first = write(1, Duration::from_millis(200));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = write(2, Duration::from_millis(600));
+        tokio::time::sleep(Duration::from_millis(450)).await;
+        first.abort();
+        assert!(first.await.unwrap_err().is_cancelled());
+        assert_eq!(second.await.unwrap().unwrap(), 2);
+        assert_eq!(stored(&store).await, vec![1, 2]);
+        let after = store.commit_stats();
+        assert_eq!(after.changes - before.changes, 2);
+        assert_eq!(after.commits - before.commits, 1, "one group");
+    }
+
     #[tokio::test]
     async fn work_after_commit_runs_in_commit_order_before_the_answer() {
         let (store, _dir) = store().await;
