@@ -149,7 +149,8 @@ fn with_application_name(url: &str, process: &str) -> String {
 /// a savepoint, and SQLite keeps what a savepoint would roll back to in a sub-journal, which
 /// past 64 KiB (a few words into a group) it spilled to a temporary file in `/var/tmp`: one
 /// created, written page by page and deleted at every commit. It is never needed after a commit
-/// or a crash, so it stays in memory (4 KiB for each page each member of a group changes).
+/// or a crash, so it stays in memory (4 KiB per page a savepoint changes, freed by the commit
+/// at the latest).
 const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;";
 const SQLITE_READER_PRAGMAS: &str =
