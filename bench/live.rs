@@ -28,7 +28,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -487,9 +487,113 @@ async fn metric(base: &str, name: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time (user and system) of process `pid` so far, from `/proc` (`self` for this one).
+fn cpu_time(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command's name (in parentheses, which may hold spaces); utime and
+    // stime are the 14th and 15th fields, in clock ticks (100 per second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
+/// One writer's connection: keep-alive HTTP/1.1 written and read by hand, so that the client
+/// costs the machine (which the server shares) as little as it can, as wrk would.
+struct RawClient {
+    stream: BufReader<TcpStream>,
+    host: String,
+    cookies: Vec<String>,
+}
+
+impl RawClient {
+    async fn connect(port: u16) -> std::io::Result<RawClient> {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.set_nodelay(true)?;
+        Ok(RawClient {
+            stream: BufReader::new(stream),
+            host: format!("127.0.0.1:{port}"),
+            cookies: Vec::new(),
+        })
+    }
+
+    /// POSTs `json` to `path` and returns the response's status, keeping the cookies it sets.
+    async fn post_json(&mut self, path: &str, json: &str) -> std::io::Result<u16> {
+        let cookie = if self.cookies.is_empty() {
+            String::new()
+        } else {
+            format!("cookie: {}\r\n", self.cookies.join("; "))
+        };
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\n{cookie}\r\n{json}",
+            self.host,
+            json.len()
+        );
+        self.stream.get_mut().write_all(request.as_bytes()).await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("no status line: {line:?}")))?;
+        let (mut length, mut chunked) = (0usize, false);
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line).await? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let Some((name, value)) = header.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.parse().unwrap_or(0);
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = value.eq_ignore_ascii_case("chunked");
+            } else if name.eq_ignore_ascii_case("set-cookie") {
+                let pair = value.split(';').next().unwrap_or("").to_owned();
+                let name = pair.split('=').next().unwrap_or("").to_owned();
+                self.cookies
+                    .retain(|kept| kept.split('=').next() != Some(name.as_str()));
+                self.cookies.push(pair);
+            }
+        }
+        if chunked {
+            loop {
+                line.clear();
+                self.stream.read_line(&mut line).await?;
+                let size = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
+                let mut chunk = vec![0; size + 2];
+                self.stream.read_exact(&mut chunk).await?;
+                if size == 0 {
+                    break;
+                }
+            }
+        } else {
+            let mut body = vec![0; length];
+            self.stream.read_exact(&mut body).await?;
+        }
+        Ok(status)
+    }
+}
+
 /// The write benchmark: `writers` connections (each its own user) post words to one room as
 /// fast as the servers answer (each writer on one of `servers`, in turn), for `seconds`. Every
 /// 201 is a durable word (`synchronous=FULL` on SQLite, a committed transaction on PostgreSQL).
+/// Also prints the CPU time the servers and this client used per word: on a small machine the
+/// client's share is taken from the servers'.
 async fn writes(servers: &[Server], label: &str, writers: usize, seconds: u64) {
     let host = reqwest::Client::builder()
         .cookie_store(true)
@@ -512,32 +616,48 @@ async fn writes(servers: &[Server], label: &str, writers: usize, seconds: u64) {
         }
         total
     };
+    let server_cpu = || {
+        servers
+            .iter()
+            .filter_map(|server| server.child.id())
+            .map(|pid| cpu_time(&pid.to_string()))
+            .sum::<Duration>()
+    };
     let commits_before = commits().await;
+    let (server_before, client_before) = (server_cpu(), cpu_time("self"));
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..writers)
         .map(|writer| {
-            let url = format!(
-                "{}/api/rooms/{slug}/words",
-                servers[writer % servers.len()].base
-            );
+            let port = servers[writer % servers.len()].port;
+            let path = format!("/api/rooms/{slug}/words");
             tokio::spawn(async move {
-                let client = reqwest::Client::builder()
-                    .cookie_store(true)
-                    .build()
-                    .unwrap();
                 let (mut times, mut refused) = (Vec::new(), 0usize);
+                let mut client = None;
                 let mut i = 0;
                 while Instant::now() < until {
+                    if client.is_none() {
+                        client = RawClient::connect(port).await.ok();
+                    }
+                    let Some(connection) = client.as_mut() else {
+                        refused += 1;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    };
                     let sent = Instant::now();
-                    let response = client
-                        .post(&url)
-                        .json(&serde_json::json!({ "text": format!("w{writer}n{i}") }))
-                        .send()
-                        .await;
-                    match response {
-                        Ok(response) if response.status() == 201 => times.push(sent.elapsed()),
-                        _ => refused += 1,
+                    let json = format!("{{\"text\":\"w{writer}n{i}\"}}");
+                    match connection.post_json(&path, &json).await {
+                        Ok(201) => times.push(sent.elapsed()),
+                        Ok(_) => refused += 1,
+                        Err(_) => {
+                            // Connect again, keeping the user: its session cookie goes along.
+                            let cookies = client.take().map(|old| old.cookies).unwrap_or_default();
+                            client = RawClient::connect(port).await.ok().map(|mut new| {
+                                new.cookies = cookies;
+                                new
+                            });
+                            refused += 1;
+                        }
                     }
                     i += 1;
                 }
@@ -552,15 +672,22 @@ async fn writes(servers: &[Server], label: &str, writers: usize, seconds: u64) {
         refused += not;
     }
     let elapsed = started.elapsed();
+    let (server_used, client_used) = (
+        server_cpu().saturating_sub(server_before),
+        cpu_time("self").saturating_sub(client_before),
+    );
     let commits = commits().await - commits_before;
     times.sort();
+    let per_word = |cpu: Duration| cpu.as_secs_f64() * 1e6 / times.len().max(1) as f64;
     println!(
-        "| {label} | {writers} | {} | {:.0} | {refused} | {:?} | {:?} | {:.1} |",
+        "| {label} | {writers} | {} | {:.0} | {refused} | {:?} | {:?} | {:.1} | {:.0} µs | {:.0} µs |",
         times.len(),
         times.len() as f64 / elapsed.as_secs_f64(),
         percentile(&times, 0.5),
         percentile(&times, 0.99),
         times.len() as f64 / commits.max(1) as f64,
+        per_word(server_used),
+        per_word(client_used),
     );
 }
 
@@ -639,9 +766,9 @@ fn main() {
     println!();
     println!("Writes: {writers} connections posting words to one room for {seconds} s");
     println!(
-        "| database | writers | durable words | words/s | refused | p50 | p99 | words per commit |"
+        "| database | writers | durable words | words/s | refused | p50 | p99 | words per commit | server CPU per word | client CPU per word |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for (label, on_postgres, processes) in &setups {
         runtime.block_on(async {
             let database = on_postgres.then_some(()).and(postgres);
