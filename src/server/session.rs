@@ -10,14 +10,14 @@
 
 use std::path::Path;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, Key, SameSite, SignedCookieJar};
 use http::Method;
 
 use crate::domain::NameLanguage;
 use crate::i18n::Locale;
+use crate::server::http::around::Around;
 use crate::server::http::locale::request_locale;
 
 /// The session cookie's name.
@@ -52,7 +52,7 @@ impl UserId {
 
 /// What the session cookie holds: `{user}.{issued}` (issued in Unix seconds).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct CookieValue {
+pub struct CookieValue {
     user: UserId,
     issued: i64,
 }
@@ -204,39 +204,45 @@ fn needs_user(request: &Request) -> bool {
 }
 
 /// Middleware: resolves the caller's session and sets the cookie for a new one.
-pub async fn session_layer(
-    State(config): State<SessionConfig>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let jar = SignedCookieJar::from_headers(request.headers(), config.key.clone());
-    let now = unix_now();
-    let cookie = jar.get(COOKIE_NAME);
-    let (session, reissue) = match CookieValue::state(cookie.as_ref().map(Cookie::value), now) {
-        CookieState::Valid { user, reissue } => (Session { user, fresh: false }, reissue),
-        CookieState::Invalid => (
-            Session {
-                user: UserId::generate_for(request_locale(request.headers())),
-                fresh: true,
-            },
-            true,
-        ),
-    };
-    let set_cookie = reissue && needs_user(&request);
-    let user = session.user.clone();
-    request.extensions_mut().insert(session);
-    let response = next.run(request).await;
-    if !set_cookie {
-        return response;
+#[derive(Clone)]
+pub struct Sessions(pub SessionConfig);
+
+impl Around for Sessions {
+    /// The cookie to set, if any, with the jar it goes in.
+    type Noted = Option<(SignedCookieJar, CookieValue)>;
+
+    fn before(&self, request: &mut Request) -> Self::Noted {
+        let jar = SignedCookieJar::from_headers(request.headers(), self.0.key.clone());
+        let now = unix_now();
+        let cookie = jar.get(COOKIE_NAME);
+        let (session, reissue) = match CookieValue::state(cookie.as_ref().map(Cookie::value), now) {
+            CookieState::Valid { user, reissue } => (Session { user, fresh: false }, reissue),
+            CookieState::Invalid => (
+                Session {
+                    user: UserId::generate_for(request_locale(request.headers())),
+                    fresh: true,
+                },
+                true,
+            ),
+        };
+        let set_cookie = reissue && needs_user(request);
+        let user = session.user.clone();
+        request.extensions_mut().insert(session);
+        set_cookie.then_some((jar, CookieValue { user, issued: now }))
     }
-    let value = CookieValue { user, issued: now };
-    let cookie = Cookie::build((COOKIE_NAME, value.encode()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(config.secure)
-        .max_age(time::Duration::days(SESSION_DAYS));
-    (jar.add(cookie), response).into_response()
+
+    fn after(&self, noted: Self::Noted, response: Response) -> Response {
+        let Some((jar, value)) = noted else {
+            return response;
+        };
+        let cookie = Cookie::build((COOKIE_NAME, value.encode()))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.0.secure)
+            .max_age(time::Duration::days(SESSION_DAYS));
+        (jar.add(cookie), response).into_response()
+    }
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, header};
 
+use super::around::Around;
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 
@@ -54,10 +54,24 @@ fn is_translated(headers: &HeaderMap) -> bool {
 }
 
 /// Middleware: negotiates the language, and answers problems and pages in it.
-pub async fn negotiate(mut request: Request, next: Next) -> Response {
-    let locale = request_locale(request.headers());
-    request.extensions_mut().insert(locale);
-    let mut response = next.run(request).await;
+#[derive(Debug, Clone, Copy)]
+pub struct Negotiate;
+
+impl Around for Negotiate {
+    type Noted = Locale;
+
+    fn before(&self, request: &mut Request) -> Locale {
+        let locale = request_locale(request.headers());
+        request.extensions_mut().insert(locale);
+        locale
+    }
+
+    fn after(&self, locale: Locale, response: Response) -> Response {
+        in_locale(locale, response)
+    }
+}
+
+fn in_locale(locale: Locale, mut response: Response) -> Response {
     // Made in Spanish: only another language needs the body written again.
     if let Some(error) = response.extensions_mut().remove::<AppError>()
         && locale != Locale::default()

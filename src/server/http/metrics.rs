@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
+
+use super::around::Around;
 
 /// Request counts by status class, since start.
 #[derive(Debug)]
@@ -107,12 +108,16 @@ impl HttpMetrics {
 }
 
 /// Middleware: counts every response by status class.
-pub async fn count_responses(
-    State(metrics): State<Arc<HttpMetrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let response = next.run(request).await;
-    metrics.record(response.status().as_u16());
-    response
+#[derive(Debug, Clone)]
+pub struct CountResponses(pub Arc<HttpMetrics>);
+
+impl Around for CountResponses {
+    type Noted = ();
+
+    fn before(&self, _: &mut Request) {}
+
+    fn after(&self, (): (), response: Response) -> Response {
+        self.0.record(response.status().as_u16());
+        response
+    }
 }

@@ -7,6 +7,7 @@
 //! - here: the router, the pages' shell, assets, caching validators, problems, locale, metrics.
 
 pub mod api;
+pub mod around;
 pub mod assets;
 pub mod conditional;
 pub mod guards;

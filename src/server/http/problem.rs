@@ -4,12 +4,12 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::around::Around;
 use crate::error::AppError;
 use crate::i18n::Message;
 
@@ -81,7 +81,7 @@ impl IntoResponse for AppError {
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        // For `locale::negotiate`, which renders it again in the reader's language.
+        // For `locale::Negotiate`, which renders it again in the reader's language.
         response.extensions_mut().insert(self);
         response
     }
@@ -125,11 +125,24 @@ fn problem_for_status(status: StatusCode, path: &str) -> AppError {
 
 /// Middleware for `/api/`: every error response leaves as problem+json, keeping its status and
 /// headers (such as `Allow`).
-pub async fn problem_responses(request: Request, next: Next) -> Response {
-    // The path is needed only if the answer is an error; a copy of the URI is a reference count.
-    let uri = request.uri().clone();
-    let path = uri.path();
-    let response = next.run(request).await;
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemResponses;
+
+impl Around for ProblemResponses {
+    /// The path is needed only if the answer is an error; a copy of the URI is a reference
+    /// count.
+    type Noted = http::Uri;
+
+    fn before(&self, request: &mut Request) -> http::Uri {
+        request.uri().clone()
+    }
+
+    fn after(&self, uri: http::Uri, response: Response) -> Response {
+        as_problem(uri.path(), response)
+    }
+}
+
+fn as_problem(path: &str, response: Response) -> Response {
     let status = response.status();
     let is_problem = response
         .headers()

@@ -16,6 +16,7 @@ use tracing::Level;
 use super::api::extract::QueryParams;
 use super::api::server_fns::app_context;
 use super::api::{events, idempotency, openapi, ops, rooms, server_fns, story, users, words};
+use super::around::{AroundLayer, Nested};
 use super::guards::where_needed::WhereNeededLayer;
 use super::guards::{abuse, csrf, methods, origin, security};
 use super::problem::BODY_LIMIT;
@@ -26,7 +27,7 @@ use crate::app::App;
 use crate::domain::RoomSlug;
 use crate::error::AppError;
 use crate::i18n::Message;
-use crate::server::session::session_layer;
+use crate::server::session::Sessions;
 use crate::server::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -87,7 +88,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(move |request: Request| fallback(page_state.clone(), request))
         // One layer stack, applied to each route once: every `from_fn` layer clones what is
         // below it on each request, and separate `Router::layer`s put a boxed route (a
-        // clone is an allocation) under each of them. Outermost first.
+        // clone is an allocation) under each of them. Middleware that only looks at the request
+        // and changes the response is an `Around` (nothing cloned or boxed). Outermost first.
         .layer(
             tower::ServiceBuilder::new()
                 // One log line per request, at `info`: method, path, status and latency.
@@ -96,26 +98,19 @@ pub fn router(state: AppState) -> Router {
                         .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
-                .layer(middleware::from_fn_with_state(
-                    state.transport,
-                    security::security_headers,
-                ))
-                .layer(middleware::from_fn(validators::encoding_etags))
+                .layer(AroundLayer(Nested(
+                    security::SecurityHeaders(state.transport),
+                    validators::EncodingEtags,
+                )))
                 .layer(compression::CompressUnlessStream)
-                .layer(middleware::from_fn_with_state(
-                    state.session.clone(),
-                    session_layer,
-                ))
-                .layer(middleware::from_fn_with_state(
-                    state.metrics.clone(),
-                    metrics::count_responses,
-                ))
+                .layer(AroundLayer(Sessions(state.session.clone())))
+                .layer(AroundLayer(metrics::CountResponses(state.metrics.clone())))
                 // Answers CORS preflights (before the method rules, which would answer any
                 // OPTIONS).
                 .layer(tower::util::option_layer(state.cors.layer()))
                 // Outside every layer that answers with a problem, which it renders in the
                 // reader's language.
-                .layer(middleware::from_fn(locale::negotiate))
+                .layer(AroundLayer(locale::Negotiate))
                 .layer(middleware::from_fn_with_state(
                     Arc::new(methods::AllowTable::new()),
                     methods::method_semantics,
@@ -123,7 +118,7 @@ pub fn router(state: AppState) -> Router {
                 // Inside the counter (its 500 is counted) and the locale (its problem is
                 // translated).
                 .layer(panics::catch_panics(state.metrics.clone()))
-                .layer(middleware::from_fn(problem::problem_responses))
+                .layer(AroundLayer(problem::ProblemResponses))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT))
                 // Before writes and pages only: a `GET` of the API goes past them.
                 .layer(WhereNeededLayer::new(

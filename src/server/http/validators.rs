@@ -2,7 +2,7 @@
 //!
 //! - [`page_validators`]: server-rendered pages are `no-cache` with a strong `ETag` of their bytes,
 //!   so a browser revalidates each time and gets 304 when nothing changed.
-//! - [`encoding_etags`]: a strong `ETag` names one representation, and a compressed body is
+//! - [`EncodingEtags`]: a strong `ETag` names one representation, and a compressed body is
 //!   another one (RFC 9110 §8.8.3); the tag of a compressed response gets the coding as a suffix
 //!   (`"12-br"`), and the suffix is taken off the tags a request sends back, so the handlers keep
 //!   comparing their own tags.
@@ -17,6 +17,7 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
+use super::around::Around;
 use super::conditional::{content_etag, none_match_hits};
 
 /// The largest page that is tagged; a room page is a few kilobytes.
@@ -149,10 +150,25 @@ fn with_coding(tag: &str, coding: &str) -> Option<HeaderValue> {
 }
 
 /// Middleware, outside the compression layer: see the module documentation.
-pub async fn encoding_etags(mut request: Request, next: Next) -> Response {
-    let mut seen = strip_codings(request.headers_mut(), IF_NONE_MATCH);
-    seen.extend(strip_codings(request.headers_mut(), IF_MATCH));
-    let mut response = next.run(request).await;
+#[derive(Debug, Clone, Copy)]
+pub struct EncodingEtags;
+
+impl Around for EncodingEtags {
+    /// The tags the request sent with a coding's suffix, without it, and that coding.
+    type Noted = Vec<(String, &'static str)>;
+
+    fn before(&self, request: &mut Request) -> Self::Noted {
+        let mut seen = strip_codings(request.headers_mut(), IF_NONE_MATCH);
+        seen.extend(strip_codings(request.headers_mut(), IF_MATCH));
+        seen
+    }
+
+    fn after(&self, seen: Self::Noted, response: Response) -> Response {
+        with_coding_etag(&seen, response)
+    }
+}
+
+fn with_coding_etag(seen: &[(String, &'static str)], mut response: Response) -> Response {
     let headers = response.headers();
     let Some(etag) = headers.get(ETAG).and_then(|value| value.to_str().ok()) else {
         return response;

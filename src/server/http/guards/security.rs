@@ -4,8 +4,7 @@
 //! origin, WebAssembly compilation (`'wasm-unsafe-eval'`), and, on pages, the inline scripts
 //! that carry the page's nonce (the boot script and Leptos' own), which [`page_policy`] names.
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
 use http::HeaderValue;
 use http::header::{
@@ -72,15 +71,25 @@ pub fn development_page_policy(nonce: &str, host: Option<&str>, reload_port: u16
 
 const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
 
+use crate::server::http::around::Around;
+
 /// Middleware: the headers every response carries. A page has set its own
 /// `Content-Security-Policy` (with its nonce) while rendering; that one is kept, and a 304 gets
 /// none. Over HTTPS, `Strict-Transport-Security` too.
-pub async fn security_headers(
-    State(transport): State<Transport>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
+#[derive(Debug, Clone, Copy)]
+pub struct SecurityHeaders(pub Transport);
+
+impl Around for SecurityHeaders {
+    type Noted = ();
+
+    fn before(&self, _: &mut Request) {}
+
+    fn after(&self, (): (), response: Response) -> Response {
+        with_security_headers(self.0, response)
+    }
+}
+
+fn with_security_headers(transport: Transport, mut response: Response) -> Response {
     // A 304 keeps the policy the client stored with the page it has (and that page's nonce).
     let not_modified = response.status() == http::StatusCode::NOT_MODIFIED;
     let headers = response.headers_mut();
