@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CPU time per event written, during a fan-out: N streams held open on one room by a small
-# Python client, then WORDS words posted at 10/s; prints the CPU time the server's stream
-# threads (or the whole native floor) used, divided by the events written. Steadier than
-# latency from run to run (within about 3 %), so it tells apart changes that latency cannot.
+# Python client, then WORDS words posted at 10/s; prints the CPU time the server's stream,
+# publisher and fan-out threads (or the whole native floor) used, divided by the events
+# written. Steadier than latency from run to run (within about 3 %), so it tells apart changes
+# that latency cannot.
 #
 #   bench/fanout-cpu.sh frase target/release/frase [N]
 #   bench/fanout-cpu.sh floor target/benchmark/deps/live-<hash> [N]
@@ -62,7 +63,7 @@ sleep 2
 ticks() {
   local sum=0 task
   for task in /proc/$server/task/*; do
-    if [ "$mode" = floor ] || [ "$(cat "$task/comm")" = frase-streams ]; then
+    if [ "$mode" = floor ] || [[ "$(cat "$task/comm")" =~ ^frase-(streams|publish|fanout) ]]; then
       read -r -a times <<< "$(cut -d' ' -f14,15 "$task/stat")"
       sum=$((sum + times[0] + times[1]))
     fi

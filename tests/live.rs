@@ -509,3 +509,111 @@ async fn two_thousand_streams_on_one_read_connection_get_every_word_once() {
     }
     app.stop().await;
 }
+
+/// The body of a chunked response, decoded strictly: `None` while a chunk is still partly
+/// unread; a malformed chunk fails the test.
+fn dechunked(mut raw: &[u8]) -> (Vec<u8>, bool) {
+    let mut body = Vec::new();
+    loop {
+        let Some(line_end) = raw.windows(2).position(|pair| pair == b"\r\n") else {
+            return (body, false);
+        };
+        let size_line = std::str::from_utf8(&raw[..line_end]).expect("a chunk size line");
+        let size = usize::from_str_radix(size_line, 16)
+            .unwrap_or_else(|_| panic!("a chunk size, not {size_line:?}"));
+        if size == 0 {
+            return (body, true);
+        }
+        let rest = &raw[line_end + 2..];
+        if rest.len() < size + 2 {
+            return (body, false);
+        }
+        assert_eq!(&rest[size..size + 2], b"\r\n", "a chunk ends with CRLF");
+        body.extend_from_slice(&rest[..size]);
+        raw = &rest[size + 2..];
+    }
+}
+
+/// A waiting stream's socket is written by its room (`live::seat`), and handed back to the
+/// stream when a frame does not fit whole: a subscriber that stops reading while 1,500 words
+/// are posted (more than its socket's buffers and the room's recent frames hold), then reads on,
+/// gets every word once, in order, in well-formed chunks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_stops_reading_for_a_while_gets_every_word_once_in_whole_chunks() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const WORDS: i64 = 1500;
+    let app = TestApp::spawn().await;
+    app.create_room("pausa", free_settings()).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(app.addr).await.unwrap();
+    let request = format!(
+        "GET /api/rooms/pausa/events HTTP/1.1\r\nhost: {}\r\naccept: text/event-stream\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // Read until the stream's opening is in: from then on it waits, its socket lent.
+    let mut raw = Vec::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let body_start = loop {
+        let read = tokio::time::timeout(WAIT, stream.read(&mut buffer))
+            .await
+            .expect("the stream opens")
+            .unwrap();
+        assert!(read > 0, "the stream ended");
+        raw.extend_from_slice(&buffer[..read]);
+        if let Some(at) = raw.windows(4).position(|four| four == b"\r\n\r\n")
+            && String::from_utf8_lossy(&raw).contains("event: presence")
+        {
+            break at + 4;
+        }
+    };
+    assert!(
+        raw.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+    // Nothing read while the words are posted, four writers at once.
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let base = app.base.clone();
+            tokio::spawn(async move {
+                let client = user();
+                for i in 0..WORDS / 4 {
+                    let response = client
+                        .post(format!("{base}/api/rooms/pausa/words"))
+                        .json(&json!({ "text": format!("p{writer}x{i}") }))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status(), 201);
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    // Then everything, up to the last word.
+    let versions = loop {
+        let read = tokio::time::timeout(WAIT, stream.read(&mut buffer))
+            .await
+            .expect("the words arrive")
+            .unwrap();
+        assert!(read > 0, "the stream ended");
+        raw.extend_from_slice(&buffer[..read]);
+        let (body, ended) = dechunked(&raw[body_start..]);
+        assert!(!ended, "the stream ended");
+        let text = String::from_utf8(body).expect("whole UTF-8 frames");
+        let versions: Vec<i64> = text
+            .split("\n\n")
+            .filter(|event| event.contains("event: word"))
+            .filter_map(|event| event.strip_prefix("id: ")?.split('\n').next()?.parse().ok())
+            .collect();
+        if versions.last() == Some(&WORDS) {
+            break versions;
+        }
+    };
+    assert_eq!(versions, (1..=WORDS).collect::<Vec<_>>());
+    app.stop().await;
+}

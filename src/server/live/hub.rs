@@ -10,6 +10,10 @@
 //!   frame and the room's version at once (a `GET` right after a `POST` reads its own write),
 //!   and hands the send to the hub's publisher, a thread that sends in the order it was handed
 //!   (see [`Hub::start_publisher`]).
+//! - A stream served on a connection of its own that is level with its room lends the room its
+//!   socket while it waits (`live::seat`): the hub's fan-out threads write each frame to those
+//!   sockets directly, and the channel's `send` wakes only the streams that are not waiting
+//!   that way.
 //! - The map of rooms is behind a plain `std::sync::Mutex`, held only to look up or insert an
 //!   entry, never across an `.await`.
 //! - A subscriber that falls more than [`ROOM_BACKLOG`] frames behind is not buffered without
@@ -43,6 +47,7 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use super::seat::{self, FanoutThreads, Outgoing, Seat, Seats};
 use super::sse;
 use crate::model::{EventKind, Presence, RoomState};
 use crate::server::store::ChangeRow;
@@ -163,6 +168,9 @@ pub struct Hub {
     /// Where published messages go to be sent to their rooms' streams, once
     /// [`Hub::start_publisher`] has started the publisher; until then they are sent at once.
     publisher: OnceLock<std::sync::mpsc::Sender<(Arc<RoomChannel>, Message)>>,
+    /// The threads that write the rooms' lent seats (`live::seat`), once the publisher runs;
+    /// until then whoever sends writes them.
+    fanout: Arc<OnceLock<FanoutThreads>>,
 }
 
 /// Rooms whose presence in this process changed and is not yet shared.
@@ -221,6 +229,10 @@ struct RoomChannel {
     /// The users with a stream open on this room, and how many each has: the players present
     /// when a `turns` round starts.
     present: Mutex<HashMap<String, u32>>,
+    /// The sockets of the streams waiting for this room's next message (`live::seat`).
+    seats: Arc<Seats>,
+    /// The hub's fan-out threads, once started.
+    fanout: Arc<OnceLock<FanoutThreads>>,
 }
 
 /// An open stream's hold on a room: its receivers, and its place in the online count (given back
@@ -275,6 +287,8 @@ impl Hub {
                     ring: Mutex::new(VecDeque::new()),
                     used: AtomicBool::new(true),
                     present: Mutex::new(HashMap::new()),
+                    seats: Arc::default(),
+                    fanout: self.fanout.clone(),
                 })
             })
             .clone();
@@ -331,6 +345,9 @@ impl Hub {
     /// runtime's own queues made the wake-ups later.) Only the first call starts one; the thread
     /// ends with the hub, once it has sent what was queued.
     pub fn start_publisher(&self) -> std::io::Result<()> {
+        if self.fanout.get().is_none() {
+            let _ = self.fanout.set(FanoutThreads::start()?);
+        }
         let (queue, queued) = std::sync::mpsc::channel::<(Arc<RoomChannel>, Message)>();
         if self.publisher.set(queue).is_err() {
             return Ok(());
@@ -339,8 +356,7 @@ impl Hub {
             .name("frase-publish".into())
             .spawn(move || {
                 for (channel, message) in queued {
-                    // No subscriber is not an error: nobody is watching this room right now.
-                    let _ = channel.messages.send(message);
+                    channel.deliver(message);
                 }
             })
             .map(drop)
@@ -357,7 +373,7 @@ impl Hub {
             },
             None => message,
         };
-        let _ = channel.messages.send(message);
+        channel.deliver(message);
     }
 
     /// Sends a committed change to every subscriber of its room. Call it in version order (the
@@ -378,7 +394,7 @@ impl Hub {
     pub fn send_heartbeats(&self) {
         let watched: Vec<Arc<RoomChannel>> = lock(&self.rooms)
             .values()
-            .filter(|channel| channel.messages.receiver_count() > 0)
+            .filter(|channel| channel.messages.receiver_count() > 0 || !channel.seats.is_empty())
             .cloned()
             .collect();
         for channel in watched {
@@ -656,9 +672,51 @@ impl Subscription {
     pub fn current_presence(&self) -> Bytes {
         presence_frame(self.channel.online_count())
     }
+
+    /// Messages sent to the room so far: read before looking at the channel for the last
+    /// time, it tells a stream about to lend its seat whether one went past it meanwhile.
+    pub fn messages_sent(&self) -> u64 {
+        self.channel.seats.sent()
+    }
+
+    /// Adds the stream's seat to the room's, once: from then on it is written whenever it is
+    /// lent (`live::seat`).
+    pub fn add_seat(&self, seat: Arc<Seat>) {
+        self.channel.seats.add(seat);
+    }
+
+    /// Stops receiving the room's messages (while the seat is lent: they are written to it).
+    /// What the channel kept for this subscription is let go of now, not read.
+    pub fn stop_receiving(&mut self) {
+        static NOTHING: OnceLock<broadcast::Sender<Message>> = OnceLock::new();
+        self.messages = NOTHING.get_or_init(|| broadcast::channel(1).0).subscribe();
+    }
+
+    /// Receives the room's messages again, from now on.
+    pub fn receive_again(&mut self) {
+        self.messages = self.channel.messages.subscribe();
+    }
 }
 
 impl RoomChannel {
+    /// Sends `message` to the room's streams: those waiting on its channel, then the lent seats
+    /// (`live::seat`), in this order, so that a stream lending its seat either finds the
+    /// message in its channel, or sees it counted as sent and takes its seat back, or has its
+    /// seat written.
+    fn deliver(&self, message: Message) {
+        // No subscriber is not an error: nobody is watching this room right now.
+        let _ = self.messages.send(message.clone());
+        self.seats.note_sent();
+        if self.seats.is_empty() {
+            return;
+        }
+        let out = outgoing(&message);
+        match self.fanout.get() {
+            Some(threads) => threads.hand(&self.seats, &out),
+            None => seat::fan_out_here(&self.seats, &out),
+        }
+    }
+
     /// Adds a frame just published to the recent frames.
     fn keep_newest(&self, frame: &Frame) {
         let mut ring = lock(&self.ring);
@@ -752,9 +810,7 @@ impl RoomChannel {
         let mut sent = lock(&self.presence_sent);
         if *sent != online {
             *sent = online;
-            let _ = self
-                .messages
-                .send(Message::Presence(presence_frame(online)));
+            self.deliver(Message::Presence(presence_frame(online)));
         }
     }
 }
@@ -821,6 +877,25 @@ impl Drop for Turn<'_> {
 /// map half-changed, so a poisoned lock is taken as it is.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// A message as the lent seats are written it: its frame as one chunk, encoded once.
+fn outgoing(message: &Message) -> Outgoing {
+    let (version, frame) = match message {
+        Message::Change(frame) => (Some(frame.version), &frame.bytes[..]),
+        Message::Presence(frame) => {
+            return Outgoing::Presence {
+                chunk: Bytes::from(seat::chunk(frame)),
+                frame: frame.clone(),
+            };
+        }
+        Message::Ping => (None, sse::PING),
+        Message::Closed => return Outgoing::End,
+    };
+    Outgoing::Frame {
+        version,
+        chunk: Bytes::from(seat::chunk(frame)),
+    }
 }
 
 fn presence_frame(online: u64) -> Bytes {

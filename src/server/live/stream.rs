@@ -1,6 +1,10 @@
 //! One subscriber's event stream: where it starts (snapshot or replay after `Last-Event-ID`),
 //! then every live change exactly once and in version order, presence, and heartbeats.
 //!
+//! While it waits, a stream whose connection writes its frames itself lends its socket to the
+//! room, which writes the frames that follow straight to it until it hands the socket back
+//! (`live::seat`).
+//!
 //! A stream never ends on a storage fault (a busy pool, a locked database): what it needed is
 //! tried again, waiting longer each time, and the stream keeps its place. It ends only when the
 //! server shuts down, the room is deleted, or the client leaves.
@@ -18,6 +22,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio_util::sync::CancellationToken;
 
 use super::hub::{Frame, Hub, Message, Subscription};
+use super::seat::{Leave, Seat};
 use super::sse;
 use crate::model::EventKind;
 use crate::server::store::{self, Store, StoreError};
@@ -41,6 +46,9 @@ pub struct StreamStart {
     pub last_event_id: Option<i64>,
     /// The `retry:` the stream opens with.
     pub retry: Duration,
+    /// The connection's socket, for the stream to lend its room while it waits (`live::seat`),
+    /// when the connection writes the stream's frames itself.
+    pub seat: Option<Arc<Seat>>,
 }
 
 /// Takes a room state snapshot, for a stream that starts without a usable `Last-Event-ID`:
@@ -137,7 +145,11 @@ pub fn event_stream(
     // The database reads below are boxed while they run: inline, the largest of them would
     // size the stream's state for as long as it is open, which is mostly waiting for frames.
     async_stream::stream! {
-        let StreamStart { slug, user, counted, last_event_id, retry } = start;
+        let StreamStart { slug, user, counted, last_event_id, retry, seat } = start;
+        // However the stream ends, nobody writes to its socket after it.
+        let _leave = seat.clone().map(Leave);
+        // The seat is among the room's.
+        let mut seated = false;
         // Subscribe first: whatever commits from here on reaches us, live or through the log.
         let mut subscription = hub.subscribe_as(&slug, user.as_deref(), counted);
         // A shutdown that began before we subscribed sent its `Closed` before we could see it.
@@ -192,10 +204,41 @@ pub fn event_stream(
                 continue;
             }
             // Only the room's channel: heartbeats, shutdown and deletion come through it too
-            // (see `hub`).
-            let received = match held.take() {
-                Some(received) => received,
-                None => subscription.messages.recv().await,
+            // (see `hub`). A stream with a seat waits with it lent instead, the room writing to
+            // its socket (`live::seat`), once the channel has nothing more for it.
+            let received = match (held.take(), &seat) {
+                (Some(received), _) => received,
+                (None, Some(seat)) if seat.is_active() => {
+                    let sent = subscription.messages_sent();
+                    match subscription.messages.try_recv() {
+                        Ok(message) => Ok(message),
+                        Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+                        Err(TryRecvError::Closed) => Err(RecvError::Closed),
+                        // Level, nothing to write: the room writes to the socket meanwhile.
+                        Err(TryRecvError::Empty) => {
+                            let Some(handed_back) = sit(seat, &mut subscription, &mut seated, last, &presence_sent, sent, stops).await else {
+                                return;
+                            };
+                            if let Some(delivered) = handed_back {
+                                // Written up to `delivered`; the count may have changed
+                                // since the room last wrote it.
+                                last = delivered;
+                                presence_sent = seat.presence();
+                                let now = subscription.current_presence();
+                                if now != presence_sent {
+                                    presence_sent = now.clone();
+                                    yield Ok(now);
+                                } else if seat.has_pending() {
+                                    // For the connection to write the rest of the room's chunk.
+                                    yield Ok(Bytes::new());
+                                }
+                                behind = true;
+                            }
+                            continue;
+                        }
+                    }
+                }
+                (None, _) => subscription.messages.recv().await,
             };
             match received {
                 // Already sent (from the snapshot or the log).
@@ -228,6 +271,49 @@ pub fn event_stream(
             }
         }
     }
+}
+
+/// Lends `seat` to the room while the stream waits, `last` being the last version written,
+/// `presence_sent` the last presence frame, and `sent` the room's count of messages sent when
+/// the stream last looked at its channel.
+/// `Some(None)` when the stream took the seat straight back (a message went past it meanwhile,
+/// and waits in its channel); `Some(Some(version))` when the room handed it back, having written
+/// up to `version` (what came after is for the stream to send, any pending rest of a chunk
+/// first); `None` when the stream is to end.
+async fn sit(
+    seat: &Arc<Seat>,
+    subscription: &mut Subscription,
+    seated: &mut bool,
+    last: i64,
+    presence_sent: &Bytes,
+    sent: u64,
+    stops: [&CancellationToken; 2],
+) -> Option<Option<i64>> {
+    if stops.iter().any(|stop| stop.is_cancelled()) {
+        return None;
+    }
+    if !*seated {
+        *seated = true;
+        subscription.add_seat(seat.clone());
+    }
+    if !seat.park(last, presence_sent) {
+        // Gone: the connection is closing.
+        return None;
+    }
+    if subscription.messages_sent() != sent && seat.unpark() {
+        return Some(None);
+    }
+    subscription.stop_receiving();
+    tokio::select! {
+        () = seat.handed_back() => {}
+        () = stops[0].cancelled() => return None,
+        () = stops[1].cancelled() => return None,
+    }
+    subscription.receive_again();
+    if seat.ended() {
+        return None;
+    }
+    Some(Some(seat.delivered()))
 }
 
 /// Appends to `batch`, without waiting, the changes (and presence) already waiting for

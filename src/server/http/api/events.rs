@@ -1,7 +1,9 @@
 //! `GET /api/rooms/{slug}/events`: the live Server-Sent Events of a room (CONTRACT §5).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, header};
@@ -16,6 +18,7 @@ use crate::error::AppError;
 use crate::i18n::Message;
 use crate::server::http::guards::abuse::ClientAddress;
 use crate::server::http::transport::stream_connections::DirectBody;
+use crate::server::live::seat::Seat;
 use crate::server::live::stream::{Snapshot, StreamStart, event_stream, until_ok};
 use crate::server::state::AppState;
 
@@ -77,6 +80,7 @@ pub async fn events(
     Caller(session): Caller,
     QueryParams(query): QueryParams<EventsQuery>,
     ClientAddress(address): ClientAddress,
+    seat: Option<Extension<Arc<Seat>>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let last_event_id = last_event_id(&headers, &query)?;
@@ -127,6 +131,8 @@ pub async fn events(
             counted: !query.viewer,
             last_event_id,
             retry: RETRY,
+            // Offered by a connection that writes the stream's frames itself.
+            seat: seat.map(|Extension(seat)| seat),
         },
         snapshot,
         state.shutdown.clone(),

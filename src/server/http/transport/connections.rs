@@ -35,6 +35,7 @@ use tokio_rustls::rustls::ServerConfig;
 use tower::ServiceExt;
 
 use super::stream_connections;
+use crate::server::live::seat::Seat;
 
 /// How long in-flight requests get to finish once the server stops.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -373,11 +374,12 @@ where
                 // stops reading is caught by the write limit and one that leaves by the
                 // stream's read probe, and moving a clock on at every write of a fan-out to
                 // thousands of streams costs them all.
+                let seat = stream.seat();
                 let stream = Stalls::new(stream, write_timeout, None);
                 // Held while the stream is open: a shutdown waits for it (the stream ends at
                 // once), and so are the connection's places in the counts.
                 let _held = (watcher, _slot, _open);
-                stream_connections::serve_event_stream(stream, router, request, peer).await;
+                stream_connections::serve_event_stream(stream, router, request, peer, seat).await;
             };
             // The socket stays with these threads' reactor, which only has work when a write
             // would block or the client closes; the writes themselves are made there.
@@ -607,6 +609,12 @@ where
 /// A connection that can be closed at once, discarding what is queued for the client.
 trait Abort {
     fn abort(&self);
+
+    /// Its socket as an event stream's seat (`live::seat`), if the room can write to it as is
+    /// (not through TLS).
+    fn seat(&self) -> Option<Arc<Seat>> {
+        None
+    }
 }
 
 impl Abort for TcpStream {
@@ -614,6 +622,11 @@ impl Abort for TcpStream {
         // Closing with a zero linger resets the connection: the kernel drops the unsent bytes
         // rather than trickling them out to a reader that will never take them.
         let _ = socket2::SockRef::from(self).set_linger(Some(Duration::ZERO));
+    }
+
+    #[cfg(target_os = "linux")]
+    fn seat(&self) -> Option<Arc<Seat>> {
+        Some(Seat::new(Box::new(stream_connections::SocketFd::of(self))))
     }
 }
 

@@ -26,6 +26,8 @@ use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tower::ServiceExt;
 
+use crate::server::live::seat::{self, Leave, Seat, SeatSocket};
+
 /// The most header lines a request served here may have (more go to hyper).
 const MOST_HEADERS: usize = 48;
 
@@ -119,17 +121,60 @@ impl Stream for Untaken {
     }
 }
 
+/// A connection's socket, written by its room's fan-out while the stream lends it
+/// (`live::seat`).
+#[cfg(target_os = "linux")]
+pub struct SocketFd(std::os::fd::RawFd);
+
+#[cfg(target_os = "linux")]
+impl SocketFd {
+    /// The socket of `stream`. It must outlive its seat's use: the connection makes the seat gone
+    /// before it closes the socket ([`serve_event_stream`]).
+    pub fn of(stream: &tokio::net::TcpStream) -> SocketFd {
+        use std::os::fd::AsRawFd;
+        SocketFd(stream.as_raw_fd())
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl SeatSocket for SocketFd {
+    fn try_send(&self, bytes: &[u8]) -> std::io::Result<usize> {
+        // SAFETY: the descriptor is open: a seat is written only while lent, and its connection
+        // makes it gone (waiting out a write in progress) before the socket closes. `bytes` is a
+        // valid slice for the length given.
+        let sent = unsafe {
+            libc::send(
+                self.0,
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            )
+        };
+        if sent < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(sent as usize)
+    }
+}
+
 /// Answers `request` on `io` through `router`, then closes the connection. Ends early when the
-/// client goes away (its end of the connection closes) or a write fails.
+/// client goes away (its end of the connection closes) or a write fails. With a `seat` for
+/// `io`'s socket, an event stream may lend it to its room while it waits (`live::seat`).
 pub async fn serve_event_stream<I>(
     mut io: I,
     router: Router,
     mut request: Request<Body>,
     peer: SocketAddr,
+    seat: Option<Arc<Seat>>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin,
 {
+    // Dropped before `io` (a parameter) closes: nobody writes to the socket from then on.
+    let _leave = seat.clone().map(Leave);
     request.extensions_mut().insert(ConnectInfo(peer));
+    if let Some(seat) = &seat {
+        request.extensions_mut().insert(seat.clone());
+    }
     // Boxed: the layers' future is large, and is done with once the response is ready; inline,
     // it would size this connection's task for as long as the stream stays open.
     let Ok(response) = Box::pin(router.oneshot(request)).await;
@@ -148,6 +193,10 @@ pub async fn serve_event_stream<I>(
         http_body::Body::size_hint(&body).exact()
     };
     let chunked = !bodiless && length.is_none();
+    // The room writes chunks of its frames, and only to a stream whose frames this writes.
+    if let (Some(seat), Some(_), true) = (&seat, &direct, chunked) {
+        seat.enable();
+    }
     let head = response_head(&Response::from_parts(parts, ()), length, chunked);
     if io.write_all(&head).await.is_err() {
         return;
@@ -157,9 +206,9 @@ pub async fn serve_event_stream<I>(
         _ if bodiless => Ok(()),
         Some(frames) => {
             drop(body);
-            write_body(&mut io, frames, chunked).await
+            write_body(&mut io, frames, chunked, seat.as_deref()).await
         }
-        None => write_body(&mut io, body.into_data_stream(), chunked).await,
+        None => write_body(&mut io, body.into_data_stream(), chunked, None).await,
     };
     if written.is_err() {
         return;
@@ -215,7 +264,14 @@ fn header_line(head: &mut Vec<u8>, name: &str, value: &[u8]) {
 /// the time of a large fan-out goes (the kernel's TCP path, not this code). Looking here for
 /// more after every frame would poll the whole body, and the room's channel under its lock,
 /// once more per event on every stream.
-async fn write_body<I, B, E>(io: &mut I, body: B, chunked: bool) -> std::io::Result<()>
+///
+/// What the room's fan-out left of a chunk it wrote in part to `seat`'s socket goes first.
+async fn write_body<I, B, E>(
+    io: &mut I,
+    body: B,
+    chunked: bool,
+    seat: Option<&Seat>,
+) -> std::io::Result<()>
 where
     I: AsyncRead + AsyncWrite + Unpin,
     B: Stream<Item = Result<Bytes, E>>,
@@ -231,6 +287,9 @@ where
                 Ok(_) => continue,
             },
         };
+        if let Some(rest) = seat.and_then(Seat::take_pending) {
+            io.write_all(&rest).await?;
+        }
         let data = match frame {
             None => break,
             Some(Err(_)) => return Err(std::io::ErrorKind::Other.into()),
@@ -244,28 +303,12 @@ where
         }
         // One buffer, one `send`: a vectored write (`writev`) goes through the file layer first,
         // which costs a fan-out to thousands of streams more than copying a frame.
-        let mut size = [0u8; 18];
-        let size = chunk_size_line(data.len(), &mut size);
-        let mut chunk = Vec::with_capacity(size.len() + data.len() + 2);
-        chunk.extend_from_slice(size);
-        chunk.extend_from_slice(&data);
-        chunk.extend_from_slice(b"\r\n");
-        io.write_all(&chunk).await?;
+        io.write_all(&seat::chunk(&data)).await?;
     }
     if chunked {
         io.write_all(b"0\r\n\r\n").await?;
     }
     Ok(())
-}
-
-/// A chunk's size line (`1a\r\n`), written into `buffer`.
-fn chunk_size_line(size: usize, buffer: &mut [u8; 18]) -> &[u8] {
-    let digits = (usize::BITS - size.leading_zeros()).div_ceil(4).max(1) as usize;
-    for (place, digit) in buffer[..digits].iter_mut().rev().enumerate() {
-        *digit = b"0123456789abcdef"[(size >> (4 * place)) & 0xf];
-    }
-    buffer[digits..digits + 2].copy_from_slice(b"\r\n");
-    &buffer[..digits + 2]
 }
 
 #[cfg(test)]
@@ -332,7 +375,7 @@ mod tests {
         );
         let request = event_stream_request(PLAIN.as_bytes()).unwrap();
         let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        serve_event_stream(server, router, request, peer).await;
+        serve_event_stream(server, router, request, peer, None).await;
         let mut written = String::new();
         client.read_to_string(&mut written).await.unwrap();
         let (head, body) = written.split_once("\r\n\r\n").unwrap();
@@ -388,7 +431,14 @@ mod tests {
                 },
             ));
         let request = event_stream_request(PLAIN.as_bytes()).unwrap();
-        serve_event_stream(server, router, request, "127.0.0.1:9".parse().unwrap()).await;
+        serve_event_stream(
+            server,
+            router,
+            request,
+            "127.0.0.1:9".parse().unwrap(),
+            None,
+        )
+        .await;
         let mut written = String::new();
         client.read_to_string(&mut written).await.unwrap();
         let (_, body) = written.split_once("\r\n\r\n").unwrap();
@@ -416,7 +466,14 @@ mod tests {
         let (mut client, server) = tokio::io::duplex(4096);
         let router = Router::new().fallback(|| async { (StatusCode::NOT_FOUND, "no such room") });
         let request = event_stream_request(PLAIN.as_bytes()).unwrap();
-        serve_event_stream(server, router, request, "127.0.0.1:9".parse().unwrap()).await;
+        serve_event_stream(
+            server,
+            router,
+            request,
+            "127.0.0.1:9".parse().unwrap(),
+            None,
+        )
+        .await;
         let mut written = String::new();
         client.read_to_string(&mut written).await.unwrap();
         assert!(
@@ -426,20 +483,6 @@ mod tests {
         assert!(written.contains("\r\ncontent-length: 12\r\n"), "{written}");
         assert!(!written.contains("chunked"), "{written}");
         assert!(written.ends_with("\r\n\r\nno such room"), "{written}");
-    }
-
-    #[test]
-    fn chunk_sizes_are_hexadecimal() {
-        let mut buffer = [0; 18];
-        for (size, line) in [
-            (0, "0\r\n"),
-            (13, "d\r\n"),
-            (16, "10\r\n"),
-            (0xabc1, "abc1\r\n"),
-        ] {
-            assert_eq!(chunk_size_line(size, &mut buffer), line.as_bytes());
-        }
-        assert_eq!(chunk_size_line(usize::MAX, &mut buffer).len(), 18);
     }
 
     #[tokio::test]
@@ -459,6 +502,7 @@ mod tests {
             router,
             request,
             "127.0.0.1:9".parse().unwrap(),
+            None,
         ));
         // The head arrives; then the client closes its end while the stream waits.
         let mut head = [0; 8];
