@@ -879,7 +879,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
-/// A message as the lent seats are written it: its frame as one chunk, encoded once.
+/// A message as it is written to the lent seats: its frame as one chunk, encoded once.
 fn outgoing(message: &Message) -> Outgoing {
     let (version, frame) = match message {
         Message::Change(frame) => (Some(frame.version), &frame.bytes[..]),

@@ -353,9 +353,20 @@ mod tests {
         }
     }
 
+    /// Everything written on a connection that `router` serves [`PLAIN`] on.
+    async fn written_for(router: Router) -> String {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let request = event_stream_request(PLAIN.as_bytes()).unwrap();
+        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let serving = tokio::spawn(serve_event_stream(server, router, request, peer, None));
+        let mut written = String::new();
+        client.read_to_string(&mut written).await.unwrap();
+        serving.await.unwrap();
+        written
+    }
+
     #[tokio::test]
     async fn a_stream_is_written_as_chunks_and_ends_with_the_last_one() {
-        let (mut client, server) = tokio::io::duplex(4096);
         const FRAMES: [&str; 3] = ["retry: 1000\n\n", "", "event: x\ndata: 1\n\n"];
         let router = Router::new().route(
             "/api/rooms/{slug}/events",
@@ -373,11 +384,7 @@ mod tests {
                 }
             }),
         );
-        let request = event_stream_request(PLAIN.as_bytes()).unwrap();
-        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        serve_event_stream(server, router, request, peer, None).await;
-        let mut written = String::new();
-        client.read_to_string(&mut written).await.unwrap();
+        let written = written_for(router).await;
         let (head, body) = written.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
         for line in [
@@ -404,7 +411,6 @@ mod tests {
     #[tokio::test]
     async fn offered_frames_are_written_from_the_stream_past_the_layers_around_the_body() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let (mut client, server) = tokio::io::duplex(4096);
         // A layer that wraps the body, counting the frames that go through it.
         let through_layers = Arc::new(AtomicUsize::new(0));
         let counted = through_layers.clone();
@@ -430,17 +436,7 @@ mod tests {
                     }
                 },
             ));
-        let request = event_stream_request(PLAIN.as_bytes()).unwrap();
-        serve_event_stream(
-            server,
-            router,
-            request,
-            "127.0.0.1:9".parse().unwrap(),
-            None,
-        )
-        .await;
-        let mut written = String::new();
-        client.read_to_string(&mut written).await.unwrap();
+        let written = written_for(router).await;
         let (_, body) = written.split_once("\r\n\r\n").unwrap();
         assert_eq!(
             body,
@@ -463,19 +459,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_response_of_known_length_is_sent_with_it() {
-        let (mut client, server) = tokio::io::duplex(4096);
         let router = Router::new().fallback(|| async { (StatusCode::NOT_FOUND, "no such room") });
-        let request = event_stream_request(PLAIN.as_bytes()).unwrap();
-        serve_event_stream(
-            server,
-            router,
-            request,
-            "127.0.0.1:9".parse().unwrap(),
-            None,
-        )
-        .await;
-        let mut written = String::new();
-        client.read_to_string(&mut written).await.unwrap();
+        let written = written_for(router).await;
         assert!(
             written.starts_with("HTTP/1.1 404 Not Found\r\n"),
             "{written}"
