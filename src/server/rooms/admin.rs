@@ -178,7 +178,7 @@ impl Rooms {
         let hub = self.hub.clone();
         self.store
             .write_opening(
-                store::room_opening(slug.as_str())?,
+                store::room_opening(slug.as_str()),
                 async |conn: &mut Conn, opened: store::OpenedRows| {
                     let room = writable_room(
                         slug,
@@ -191,7 +191,7 @@ impl Rooms {
                     store::delete_room(conn, slug.as_str()).await?;
                     let slug = slug.to_string();
                     let close: store::AfterCommit = Box::new(move || hub.close_room(&slug));
-                    Ok(((), Some(close)))
+                    Ok(((), Some(close), None))
                 },
             )
             .await?;

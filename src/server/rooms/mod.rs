@@ -112,8 +112,11 @@ pub struct Step<'a> {
 pub struct Logged {
     events: Vec<ChangeRow>,
     /// How many of the first events the change has put in the change log itself (with what
-    /// they describe, in one round trip); [`Rooms::change_room`] logs the rest.
+    /// they describe, in one round trip), or left to its last write; [`Rooms::change_room`]
+    /// logs the rest.
     stored: usize,
+    /// The change's last write, left for the writer's next round trip (`store::Tail`).
+    tail: Option<store::Tail>,
 }
 
 impl From<ChangeRow> for Logged {
@@ -121,6 +124,7 @@ impl From<ChangeRow> for Logged {
         Logged {
             events: vec![change],
             stored: 0,
+            tail: None,
         }
     }
 }
@@ -131,6 +135,17 @@ impl Logged {
         Logged {
             events: vec![change],
             stored: 1,
+            tail: None,
+        }
+    }
+
+    /// An event the change's last write, `tail`, puts in the change log (with what it
+    /// describes) once the change is done.
+    pub fn left_to(tail: store::Tail, change: ChangeRow) -> Logged {
+        Logged {
+            events: vec![change],
+            stored: 1,
+            tail: Some(tail),
         }
     }
 
@@ -227,7 +242,7 @@ impl Rooms {
     ) -> Result<T, ServiceError> {
         self.change_room_opening(
             slug,
-            store::room_opening(slug.as_str())?,
+            store::room_opening(slug.as_str()),
             precondition,
             change,
         )
@@ -240,7 +255,7 @@ impl Rooms {
     async fn change_room_opening<T>(
         &self,
         slug: &RoomSlug,
-        opening: store::Opening<'_>,
+        opening: store::Opening,
         precondition: Precondition<'_>,
         change: impl AsyncFnOnce(&mut Conn, &Step<'_>) -> Result<(T, Logged), ServiceError>,
     ) -> Result<T, ServiceError> {
@@ -263,7 +278,22 @@ impl Rooms {
                         now: store::rfc3339_from_ms(now_ms),
                         now_ms,
                     };
-                    let (value, Logged { events, stored }) = change(conn, &step).await?;
+                    let (
+                        value,
+                        Logged {
+                            events,
+                            stored,
+                            tail,
+                        },
+                    ) = change(conn, &step).await?;
+                    // What is logged here must follow the change's last write.
+                    let tail = match tail {
+                        Some(tail) if events.len() > stored => {
+                            tail.run(conn).await?;
+                            None
+                        }
+                        tail => tail,
+                    };
                     let mut version = room.version;
                     for (index, event) in events.iter().enumerate() {
                         if event.version != version + 1 {
@@ -296,7 +326,7 @@ impl Rooms {
                         // is committed, so it reads its own change.
                         Box::new(move || hub.note_committed(&room_slug, version))
                     };
-                    Ok((value, Some(publish)))
+                    Ok((value, Some(publish), tail))
                 },
             )
             .await

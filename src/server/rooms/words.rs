@@ -36,7 +36,8 @@ impl Rooms {
             default_name: default_name.as_str(),
             now: &joined_at,
         };
-        let opening = store::word_opening(self.store.dialect(), slug.as_str(), &new_author)?;
+        let dialect = self.store.dialect();
+        let opening = store::word_opening(dialect, slug.as_str(), &new_author);
         let (view, next_turn) = self
             .change_room_opening(slug, opening, precondition, async |conn, step| {
                 let settings = &step.room.settings;
@@ -75,6 +76,11 @@ impl Rooms {
                 };
                 let view = store::word_view(&word, place.next_word_id, place.author_name);
                 let change = event(EventKind::Word, step.version, &view)?;
+                if !ends_sentence && round_after.is_none() {
+                    // Nothing follows: the word's rows can wait for the writer's next trip.
+                    let tail = store::word_tail(dialect, &word, view.id, &change);
+                    return Ok(((view, None), Logged::left_to(tail, change)));
+                }
                 store::insert_word(conn, &word, view.id, &change).await?;
                 let logged = Logged::stored(change);
                 if ends_sentence {

@@ -13,50 +13,60 @@
 //!    in order, what each change asked to run once durable (publishing its live events), then
 //!    tells the group; otherwise a member ahead of it already did (and a member whose group is
 //!    committed while it waits leaves the queue without taking its turn). Either way a change returns
-//!    only once its own commit is durable (or has failed, for everyone in the group).
+//!    only once its own commit is durable (or has failed).
 //!
-//! Every round trip to SQLite's thread costs a wake on each side, and the writer does nothing
-//! else meanwhile, so a change's savepoint is released by the next member, in the round trip
-//! that opens the next member's savepoint (or by the commit, which ends them all), and that
-//! round trip also runs the read the next member starts with ([`Opening`]).
+//! Every round trip to SQLite's thread costs a wake-up on each side, and the writer does nothing
+//! else meanwhile, so each change leaves what it can to the next round trip: its savepoint is
+//! released, and its last write ([`Tail`]: a new word's rows) runs, in the round trip that opens
+//! the next member's savepoint and runs the read that member starts with ([`Opening`]), or in
+//! the commit's. A change that adds a word thus costs one round trip. Where that last write fails,
+//! its savepoint is still open: it is rolled back, and its member alone fails.
 //!
 //! Alone, a change costs one more turn of the mutex; with 32 writers, one fsync serves many.
 //! Versions stay gap-free and in order per room: each change reads the room inside the group's
 //! transaction, where the changes before it are visible, and the publications run in commit
 //! order while the mutex is held.
 //!
-//! Step 2 runs in a task of its own, so a request cut off by its client cannot leave a group
-//! uncommitted. A request cut off in step 1 leaves a mark ([`Cut`]) that the next holder of the
-//! mutex cleans up before anything else, so nothing half-done is ever committed. Between the
-//! change's last statement and step 2 nothing waits, so a change that joined its group is also
-//! published with it.
+//! The commit runs in a task of its own, so a request cut off by its client cannot leave a group
+//! half-committed, and a member cut off while it waits for its turn hands the wait to a task
+//! ([`Unanswered`]), so its group is committed all the same. A request cut off in step 1 leaves a
+//! mark ([`Cut`]) that the next holder of the mutex cleans up before anything else, so nothing
+//! half-done is ever committed. Between the change's last statement and step 2 nothing waits, so
+//! a change that joined its group is also published with it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use sqlx::Arguments;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool};
 use tokio::sync::{Mutex, MutexGuard, watch};
 
+use super::tail::{OwnedArguments, Tail};
 use super::{Conn, Dialect, StoreError};
 
 /// What a change asks to run once it is durable, in commit order (publishing its events).
 pub type AfterCommit = Box<dyn FnOnce() + Send>;
 
+/// What a change gives back: its value, what to run once durable, and a last write the writer
+/// may carry in its next round trip.
+pub type Applied<T> = (T, Option<AfterCommit>, Option<Tail>);
+
 /// The read a change starts with (one statement), run in the round trip that opens its
 /// savepoint; the change gets its rows.
-pub struct Opening<'q> {
+pub struct Opening {
     pub sql: &'static str,
-    pub arguments: AnyArguments<'q>,
+    pub arguments: OwnedArguments,
     /// Whether the rows read stay locked until the commit, where the database locks rows
     /// (PostgreSQL: `FOR UPDATE`, so that writers in other processes wait; SQLite's one writer
     /// holds the whole database already).
     pub for_update: bool,
 }
 
-/// How a group's commit ended: `None` while it is open, then `Ok` or the failure, for everyone.
-type Outcome = Option<Result<(), String>>;
+/// How a group's commit ended: `None` while it is open, then, for everyone, `Ok` with the
+/// members whose own last write failed (and why), or the failure of the whole group.
+type Outcome = Option<Result<Arc<Vec<(usize, String)>>, String>>;
 
 /// The single writer connection, shared by groups of changes.
 #[derive(Debug)]
@@ -83,8 +93,10 @@ struct WriterState {
     conn: Option<PoolConnection<Any>>,
     open: Option<OpenGroup>,
     next_group: u64,
-    /// The savepoint of the group's last member, left open for the next one to release.
-    pending: Option<Savepoint>,
+    /// What the group's last member left for the next round trip.
+    pending: Option<Left>,
+    /// That member's last write, where it left one (`Left::tail`).
+    pending_tail: Option<Tail>,
     /// Where a change was cut off (its request dropped) while it held the mutex.
     cut: Option<Cut>,
     changes: Arc<AtomicU64>,
@@ -95,6 +107,7 @@ impl std::fmt::Debug for WriterState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WriterState")
             .field("open", &self.open.as_ref().map(|group| group.id))
+            .field("pending", &self.pending)
             .field("cut", &self.cut)
             .finish_non_exhaustive()
     }
@@ -102,10 +115,23 @@ impl std::fmt::Debug for WriterState {
 
 struct OpenGroup {
     id: u64,
-    /// Changes applied in this group (released savepoints).
+    /// Changes applied in this group and not failed since.
     members: usize,
-    after_commit: Vec<AfterCommit>,
+    /// The number the next member gets (its place in the group).
+    next_member: usize,
+    after_commit: Vec<(usize, AfterCommit)>,
+    /// Members whose last write failed after their change returned, and why.
+    failed: Vec<(usize, String)>,
     outcome: watch::Sender<Outcome>,
+}
+
+/// What the group's last member left open: its savepoint, and whether its last write is still
+/// to run (in the next round trip, before that savepoint is released).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Left {
+    savepoint: Savepoint,
+    member: usize,
+    tail: bool,
 }
 
 /// A statement a change was running when its request was dropped.
@@ -113,11 +139,11 @@ struct OpenGroup {
 enum Cut {
     /// Opening the group's transaction (it had no members yet).
     Begin,
-    /// Inside the change's savepoint — or opening it, while `pending` (the previous member's
-    /// savepoint) may not be released yet.
+    /// Inside the change's savepoint — or opening it, while `pending` (what the previous member
+    /// left) may not be done yet.
     Change {
         savepoint: Savepoint,
-        pending: Option<Savepoint>,
+        pending: Option<Left>,
     },
 }
 
@@ -170,6 +196,7 @@ impl GroupWriter {
                 open: None,
                 next_group: 1,
                 pending: None,
+                pending_tail: None,
                 cut: None,
                 changes: changes.clone(),
                 commits: commits.clone(),
@@ -190,86 +217,87 @@ impl GroupWriter {
         E: From<StoreError>,
     {
         self.write_opening(None, async |conn: &mut Conn, _: Vec<AnyRow>| {
-            change(conn).await
+            let (value, after) = change(conn).await?;
+            Ok((value, after, None))
         })
         .await
     }
 
     /// Like [`GroupWriter::write`], with `opening` run in the round trip that opens the change's
-    /// savepoint and its rows given to `change`.
+    /// savepoint and its rows given to `change`, and the last write `change` leaves (if any)
+    /// carried by the next round trip where the database takes several statements at once.
     pub(super) async fn write_opening<T, E>(
         &self,
-        opening: Option<Opening<'_>>,
-        change: impl AsyncFnOnce(&mut Conn, Vec<AnyRow>) -> Result<(T, Option<AfterCommit>), E>,
+        opening: Option<Opening>,
+        change: impl AsyncFnOnce(&mut Conn, Vec<AnyRow>) -> Result<Applied<T>, E>,
     ) -> Result<T, E>
     where
         E: From<StoreError>,
     {
-        let (value, mut outcome, group) = {
+        let (value, outcome, group, member) = {
             let mut state = self.lock().await?;
-            let (group, outcome) = state.join().await?;
-            let pending = state.pending;
-            let (savepoint, open) = Savepoint::open_after(pending);
-            state.cut = Some(Cut::Change { savepoint, pending });
-            let opened = state.open_savepoint(open, savepoint, opening).await;
-            let rows = match opened {
-                Ok(rows) => rows,
-                Err(error) => {
-                    // Whether the previous member's savepoint was released is unknown.
-                    let pending = state.pending;
-                    state.undo_change(savepoint, pending).await;
-                    return Err(error.into());
+            let (group, outcome, savepoint, rows) = loop {
+                let (group, outcome) = state.join().await?;
+                let pending = state.pending;
+                let (savepoint, open) = Savepoint::open_after(pending.map(|left| left.savepoint));
+                state.cut = Some(Cut::Change { savepoint, pending });
+                match state
+                    .open_savepoint(open, savepoint, opening.as_ref())
+                    .await
+                {
+                    Ok(rows) => break (group, outcome, savepoint, rows),
+                    Err(error) => {
+                        // Whether what the previous member left was done is unknown. Where
+                        // it was not, that member is rolled back, and this one tries again.
+                        let pending = state.pending;
+                        if !state.undo_change(savepoint, pending).await {
+                            return Err(error.into());
+                        }
+                    }
                 }
             };
-            state.pending = None;
             state.cut = Some(Cut::Change {
                 savepoint,
                 pending: None,
             });
-            let result = change(state.conn(), rows).await;
-            match result {
-                Ok((value, after)) => {
-                    state.cut = None;
-                    state.pending = Some(savepoint);
-                    let open = state
-                        .open
-                        .as_mut()
-                        .expect("the group is open while a member holds the writer");
-                    open.members += 1;
-                    open.after_commit.extend(after);
-                    (value, outcome, group)
-                }
+            let (value, after, tail) = match change(state.conn(), rows).await {
+                Ok(applied) => applied,
                 Err(error) => {
                     state.undo_change(savepoint, None).await;
                     return Err(error);
                 }
-            }
+            };
+            let tail = match tail {
+                Some(tail) if !state.dialect.runs_statements_together() => {
+                    if let Err(error) = tail.run(state.conn()).await {
+                        state.undo_change(savepoint, None).await;
+                        return Err(error.into());
+                    }
+                    None
+                }
+                tail => tail,
+            };
+            let member = state.applied(savepoint, after, tail);
+            (value, outcome, group, member)
         };
-        // Step 2, in its own task: the group commits even if this request is dropped now. A
-        // member ahead of this one may commit the group first: then this one leaves the queue
-        // for the writer at once rather than take a turn that has nothing to do.
-        let state = self.state.clone();
-        let mut committed = outcome.clone();
-        let committer = tokio::spawn(async move {
-            let guard = tokio::select! {
-                biased;
-                _ = committed.wait_for(Option::is_some) => return,
-                guard = state.lock() => guard,
-            };
-            let Ok(mut state) = GroupWriter::ready(guard).await else {
-                return;
-            };
-            if state.open.as_ref().is_some_and(|open| open.id == group) {
-                state.commit().await;
-            }
-        });
-        let _ = committer.await;
+        // Step 2. Once this member is cut off its wait goes on in a task, so the group commits.
+        let mut unanswered = Unanswered {
+            state: self.state.clone(),
+            group,
+            outcome: Some(outcome.clone()),
+        };
+        see_decided(self.state.clone(), group, outcome.clone()).await;
+        unanswered.outcome = None;
+        let mut outcome = outcome;
         let decided = outcome
             .wait_for(Option::is_some)
             .await
             .map(|outcome| outcome.clone());
         match decided {
-            Ok(Some(Ok(()))) => Ok(value),
+            Ok(Some(Ok(failed))) => match failed.iter().find(|(of, _)| *of == member) {
+                None => Ok(value),
+                Some((_, why)) => Err(StoreError::GroupCommit(why.clone()).into()),
+            },
             Ok(Some(Err(error))) => Err(StoreError::GroupCommit(error).into()),
             // The group was dropped undecided: only when the committer could not reach the
             // database at all.
@@ -293,37 +321,51 @@ impl GroupWriter {
         Ok(())
     }
 
+    /// Takes the mutex and makes the writer ready for its holder.
     async fn lock(&self) -> Result<MutexGuard<'_, WriterState>, StoreError> {
-        GroupWriter::lock_state(&self.state).await
-    }
-
-    /// Takes the mutex and cleans up after a change that was cut off while holding it.
-    async fn lock_state(
-        state: &Mutex<WriterState>,
-    ) -> Result<MutexGuard<'_, WriterState>, StoreError> {
-        GroupWriter::ready(state.lock().await).await
-    }
-
-    /// Makes the writer ready for its holder: its connection taken, and what a change cut off
-    /// while holding it left behind cleaned up.
-    async fn ready(
-        mut state: MutexGuard<'_, WriterState>,
-    ) -> Result<MutexGuard<'_, WriterState>, StoreError> {
-        if state.conn.is_none() {
-            let conn = state.pool.acquire().await?;
-            state.conn = Some(conn);
-        }
-        match state.cut.take() {
-            None => {}
-            Some(Cut::Change { savepoint, pending }) => state.undo_change(savepoint, pending).await,
-            Some(Cut::Begin) => {
-                // Whether the BEGIN ran is unknown: end whatever it opened (it held nothing).
-                let _ = state.execute("ROLLBACK").await;
-                state.open = None;
-                state.pending = None;
-            }
-        }
+        let mut state = self.state.lock().await;
+        state.ready().await?;
         Ok(state)
+    }
+}
+
+/// Waits until `group` is decided, committing it if this member's turn at the writer comes
+/// first; the commit itself runs in a task of its own, which finishes it whatever happens to
+/// the caller.
+async fn see_decided(
+    state: Arc<Mutex<WriterState>>,
+    group: u64,
+    mut committed: watch::Receiver<Outcome>,
+) {
+    let mut state = tokio::select! {
+        biased;
+        _ = committed.wait_for(Option::is_some) => return,
+        state = state.lock_owned() => state,
+    };
+    let commit = tokio::spawn(async move {
+        if state.ready().await.is_ok() && state.open.as_ref().is_some_and(|open| open.id == group) {
+            state.commit().await;
+        }
+    });
+    let _ = commit.await;
+}
+
+/// A member waiting for its group's commit; dropped while it waits (its request cut off), it
+/// leaves the wait to a task, so the group is committed even when no other member waits.
+struct Unanswered {
+    state: Arc<Mutex<WriterState>>,
+    group: u64,
+    /// `None` once the group is decided.
+    outcome: Option<watch::Receiver<Outcome>>,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let (Some(outcome), Ok(runtime)) =
+            (self.outcome.take(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(see_decided(self.state.clone(), self.group, outcome));
+        }
     }
 }
 
@@ -334,6 +376,29 @@ impl WriterState {
             .expect("the writer connection is taken when the mutex is")
     }
 
+    /// Makes the writer ready for the holder of its mutex: its connection taken, and what a
+    /// change cut off while holding it left behind cleaned up.
+    async fn ready(&mut self) -> Result<(), StoreError> {
+        if self.conn.is_none() {
+            let conn = self.pool.acquire().await?;
+            self.conn = Some(conn);
+        }
+        match self.cut.take() {
+            None => {}
+            Some(Cut::Change { savepoint, pending }) => {
+                self.undo_change(savepoint, pending).await;
+            }
+            Some(Cut::Begin) => {
+                // Whether the BEGIN ran is unknown: end whatever it opened (it held nothing).
+                let _ = self.execute("ROLLBACK").await;
+                self.open = None;
+                self.pending = None;
+                self.pending_tail = None;
+            }
+        }
+        Ok(())
+    }
+
     /// Runs statements without arguments: prepared once and kept on SQLite; as one simple
     /// query on PostgreSQL (without arguments sqlx does not prepare them, so several may go in
     /// one).
@@ -342,39 +407,90 @@ impl WriterState {
         Ok(())
     }
 
-    /// Runs `open` (which releases the previous member's savepoint, if any, and opens this
-    /// member's `savepoint`), and the member's `opening` read: in one round trip where the
-    /// database takes several statements at once, in two otherwise. Where they run apart, the
-    /// previous member's savepoint is known to be released once `open` returns.
+    /// Runs what the previous member left (its last write, the release of its savepoint), opens
+    /// this member's `savepoint` (`open` does both of the latter) and runs the member's
+    /// `opening` read: in one round trip where the database takes several statements at once,
+    /// in two otherwise. Once this returns `Ok`, nothing is left pending; on an error, whether
+    /// it is is unknown (`pending` still tells what was).
     async fn open_savepoint(
         &mut self,
         open: &str,
         savepoint: Savepoint,
-        opening: Option<Opening<'_>>,
+        opening: Option<&Opening>,
     ) -> Result<Vec<AnyRow>, StoreError> {
-        let Some(opening) = opening else {
-            return self.execute(open).await.map(|()| Vec::new());
-        };
-        let for_update = match (opening.for_update, self.dialect) {
-            (true, Dialect::Postgres) => " FOR UPDATE",
-            _ => "",
-        };
+        let tail = self.pending_tail.take();
         if self.dialect.runs_statements_together() {
-            let sql = format!("{open}; {}{for_update}", opening.sql);
-            return Ok(sqlx::query_with(&sql, opening.arguments)
+            let mut arguments = AnyArguments::default();
+            let mut sql = String::new();
+            if let Some(opening) = opening {
+                opening.arguments.add_to(&mut arguments)?;
+            }
+            if let Some(tail) = &tail {
+                // The read's arguments come first, so the tail's are numbered after them.
+                sql.push_str(&tail.sql_after(arguments.len()));
+                sql.push_str("; ");
+                tail.add_arguments(&mut arguments)?;
+            }
+            sql.push_str(open);
+            if let Some(opening) = opening {
+                sql.push_str("; ");
+                sql.push_str(opening.sql);
+            }
+            let rows = sqlx::query_with(&sql, arguments)
                 .fetch_all(&mut *self.conn())
-                .await?);
+                .await?;
+            self.pending = None;
+            return Ok(rows);
         }
+        debug_assert!(
+            tail.is_none(),
+            "tails run at once where statements run apart"
+        );
         self.execute(open).await?;
         self.pending = None;
         self.cut = Some(Cut::Change {
             savepoint,
             pending: None,
         });
+        let Some(opening) = opening else {
+            return Ok(Vec::new());
+        };
+        let for_update = match (opening.for_update, self.dialect) {
+            (true, Dialect::Postgres) => " FOR UPDATE",
+            _ => "",
+        };
         let sql = format!("{}{for_update}", opening.sql);
-        Ok(sqlx::query_with(&sql, opening.arguments)
+        Ok(sqlx::query_with(&sql, opening.arguments.bound()?)
             .fetch_all(&mut *self.conn())
             .await?)
+    }
+
+    /// Records a member's applied change: it leaves its savepoint open, and its last write (if
+    /// any) to run, for the next round trip. Returns the member's place in its group.
+    fn applied(
+        &mut self,
+        savepoint: Savepoint,
+        after: Option<AfterCommit>,
+        tail: Option<Tail>,
+    ) -> usize {
+        self.cut = None;
+        let open = self
+            .open
+            .as_mut()
+            .expect("the group is open while a member holds the writer");
+        let member = open.next_member;
+        open.next_member += 1;
+        open.members += 1;
+        if let Some(after) = after {
+            open.after_commit.push((member, after));
+        }
+        self.pending = Some(Left {
+            savepoint,
+            member,
+            tail: tail.is_some(),
+        });
+        self.pending_tail = tail;
+        member
     }
 
     /// Joins the open group, opening one (`BEGIN`) if there is none: its id, and where its
@@ -398,7 +514,9 @@ impl WriterState {
             self.open = Some(OpenGroup {
                 id,
                 members: 0,
+                next_member: 0,
                 after_commit: Vec::new(),
+                failed: Vec::new(),
                 outcome: watch::channel(None).0,
             });
         }
@@ -406,11 +524,14 @@ impl WriterState {
         Ok((open.id, open.outcome.subscribe()))
     }
 
-    /// Rolls back the change in `savepoint`, keeping its group's other members. `pending` is the
-    /// previous member's savepoint if it may still be open (the change was cut off, or failed,
-    /// while opening its own): it is released, so that no savepoint stays open. A group that is
-    /// left with no member is ended, so no transaction stays open for nothing.
-    async fn undo_change(&mut self, savepoint: Savepoint, pending: Option<Savepoint>) {
+    /// Rolls back the change in `savepoint`, keeping its group's other members. `pending` is
+    /// what the previous member left, where it may not be done (the change was cut off, or
+    /// failed, while opening its own savepoint): its savepoint is released, so that none stays
+    /// open — unless its last write may not have run, in which case the previous member is
+    /// rolled back and fails too (then this returns `true`). A group that is left with no
+    /// member is ended, so no transaction stays open for nothing.
+    async fn undo_change(&mut self, savepoint: Savepoint, pending: Option<Left>) -> bool {
+        self.pending_tail = None;
         if self.dialect == Dialect::Postgres {
             // There a failed statement aborts the whole transaction, so nothing may be tried
             // on the chance that its savepoint is open: where that is unknown, or the rollback
@@ -424,22 +545,65 @@ impl WriterState {
             if !rolled_back {
                 self.abort("a change was cut off while the writer was in an unknown state")
                     .await;
-            } else if self.open.as_ref().is_some_and(|open| open.members == 0) {
-                let _ = self.execute("ROLLBACK").await;
-                self.open = None;
+            } else {
+                self.end_if_empty().await;
             }
-            return;
+            return false;
         }
         // Each fails, changing nothing, where its savepoint is not open.
         let _ = self.execute(savepoint.roll_back()).await;
-        if let Some(pending) = pending {
-            let _ = self.execute(pending.release()).await;
-        }
         self.pending = None;
         self.cut = None;
+        let mut previous_undone = false;
+        match pending {
+            Some(left) if left.tail => {
+                // Its last write ran, whole, only if its savepoint was released after it.
+                match self.execute(left.savepoint.roll_back()).await {
+                    Ok(()) => {
+                        self.fail_member(left.member, "its write was interrupted");
+                        previous_undone = true;
+                    }
+                    Err(error) if is_no_such_savepoint(&error) => {}
+                    Err(_) => {
+                        self.abort("the writer could not tell whether a change was stored")
+                            .await;
+                        return false;
+                    }
+                }
+            }
+            Some(left) => {
+                let _ = self.execute(left.savepoint.release()).await;
+            }
+            None => {}
+        }
+        self.end_if_empty().await;
+        previous_undone
+    }
+
+    /// A member whose last write failed, after its change returned: its events are not
+    /// published, and it is told why once its group is decided.
+    fn fail_member(&mut self, member: usize, why: &str) {
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        tracing::error!(
+            member,
+            why,
+            "a change's last write failed; it was rolled back"
+        );
+        open.members -= 1;
+        open.after_commit.retain(|(of, _)| *of != member);
+        open.failed.push((member, why.to_owned()));
+    }
+
+    /// Ends the open group if it has no member left, telling those that failed.
+    async fn end_if_empty(&mut self) {
         if self.open.as_ref().is_some_and(|open| open.members == 0) {
             let _ = self.execute("ROLLBACK").await;
-            self.open = None;
+            self.pending = None;
+            if let Some(group) = self.open.take() {
+                group.outcome.send_replace(Some(Ok(Arc::new(group.failed))));
+            }
         }
     }
 
@@ -447,6 +611,7 @@ impl WriterState {
     async fn abort(&mut self, why: &str) {
         let _ = self.execute("ROLLBACK").await;
         self.pending = None;
+        self.pending_tail = None;
         if let Some(group) = self.open.take() {
             tracing::error!(members = group.members, why, "a group was rolled back");
             group.outcome.send_replace(Some(Err(why.to_owned())));
@@ -455,30 +620,27 @@ impl WriterState {
 
     /// Commits the open group, runs its members' after-commit work in order, and tells them.
     async fn commit(&mut self) {
+        if self.open.is_none() {
+            return;
+        }
+        // `COMMIT` ends the last member's savepoint too; its last write, if it left one, runs
+        // first, in the same round trip.
+        let committed = match (self.pending.take(), self.pending_tail.take()) {
+            (Some(left), Some(tail)) => self.commit_after(left, tail).await,
+            _ => self.commit_alone().await,
+        };
         let Some(group) = self.open.take() else {
             return;
-        };
-        // `COMMIT` ends the last member's savepoint too.
-        self.pending = None;
-        // On PostgreSQL, `COMMIT` of a transaction a failed statement aborted answers as if it
-        // succeeded (and rolls back): a statement first tells which it is.
-        let healthy = match self.dialect {
-            Dialect::Sqlite => Ok(()),
-            Dialect::Postgres => self.execute("SELECT 1").await,
-        };
-        let committed = match healthy {
-            Ok(()) => self.execute("COMMIT").await,
-            Err(error) => Err(error),
         };
         let outcome = match committed {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 self.changes
                     .fetch_add(group.members as u64, Ordering::Relaxed);
-                for after in group.after_commit {
+                for (_, after) in group.after_commit {
                     after();
                 }
-                Ok(())
+                Ok(Arc::new(group.failed))
             }
             Err(error) => {
                 tracing::error!(%error, members = group.members, "a group commit failed");
@@ -489,13 +651,54 @@ impl WriterState {
         };
         group.outcome.send_replace(Some(outcome));
     }
+
+    /// The last member's last write, the release of its savepoint and the commit, in one round
+    /// trip. Where the write fails, its member alone is rolled back, and the others committed.
+    async fn commit_after(&mut self, left: Left, tail: Tail) -> Result<(), StoreError> {
+        let sql = format!(
+            "{}; {}; COMMIT",
+            tail.sql_after(0),
+            left.savepoint.release()
+        );
+        let mut arguments = AnyArguments::default();
+        tail.add_arguments(&mut arguments)?;
+        let Err(error) = sqlx::query_with(&sql, arguments)
+            .execute(&mut *self.conn())
+            .await
+        else {
+            return Ok(());
+        };
+        // If the savepoint is still open, the write (or its release) failed; else the commit.
+        match self.execute(left.savepoint.roll_back()).await {
+            Ok(()) => {
+                self.fail_member(left.member, &error.to_string());
+                self.commit_alone().await
+            }
+            Err(_) => Err(error.into()),
+        }
+    }
+
+    async fn commit_alone(&mut self) -> Result<(), StoreError> {
+        // On PostgreSQL, `COMMIT` of a transaction a failed statement aborted answers as if it
+        // succeeded (and rolls back): a statement first tells which it is.
+        if self.dialect == Dialect::Postgres {
+            self.execute("SELECT 1").await?;
+        }
+        self.execute("COMMIT").await
+    }
+}
+
+/// Whether SQLite refused a `ROLLBACK TO` because the savepoint was not open.
+fn is_no_such_savepoint(error: &StoreError) -> bool {
+    error.to_string().contains("no such savepoint")
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
-    use crate::server::store::{Conn, Store, StoreError};
+    use super::{Cut, Savepoint};
+    use crate::server::store::{Conn, OwnedArguments, Store, StoreError, Tail};
 
     async fn store() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
@@ -701,5 +904,148 @@ mod tests {
             assert_eq!(order.lock().unwrap().last(), Some(&x));
         }
         assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
+    }
+
+    /// A change that inserts `x`, leaving the insert of `x + 100` as its last write; `fails`
+    /// makes that write fail halfway (its second statement breaks a constraint).
+    async fn write_leaving(
+        store: &Store,
+        x: i64,
+        hold: Duration,
+        fails: bool,
+    ) -> Result<i64, StoreError> {
+        let sql = if fails {
+            "INSERT INTO t (x) VALUES ($1); INSERT INTO t (x) VALUES (NULL)"
+        } else {
+            "INSERT INTO t (x) VALUES ($1)"
+        };
+        let published = PUBLISHED.with(Clone::clone);
+        store
+            .groups
+            .write_opening(None, async |conn: &mut Conn, _| {
+                insert(conn, x).await?;
+                tokio::time::sleep(hold).await;
+                let after: super::AfterCommit = Box::new(move || published.lock().unwrap().push(x));
+                Ok::<_, StoreError>((
+                    x,
+                    Some(after),
+                    Some(Tail::new(
+                        sql,
+                        1,
+                        OwnedArguments::default().integer(x + 100),
+                    )),
+                ))
+            })
+            .await
+    }
+
+    tokio::task_local! {
+        static PUBLISHED: std::sync::Arc<std::sync::Mutex<Vec<i64>>>;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn last_writes_ride_the_next_trip_and_one_that_fails_fails_its_change_alone() {
+        let (store, _dir) = store().await;
+        let published = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let before = store.commit_stats();
+        // 1 holds the writer while 2, 3 and 4 queue: one group. 2's last write runs in 3's
+        // opening trip and fails; 4's runs in the commit's trip and fails too; 1's and 3's stay.
+        let spawn = |x: i64, hold: u64, fails: bool| {
+            let store = store.clone();
+            let published = published.clone();
+            tokio::spawn(PUBLISHED.scope(published, async move {
+                write_leaving(&store, x, Duration::from_millis(hold), fails).await
+            }))
+        };
+        let first = spawn(1, 300, false);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = spawn(2, 0, true);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let third = spawn(3, 0, false);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let fourth = spawn(4, 0, true);
+        assert_eq!(first.await.unwrap().unwrap(), 1);
+        assert!(matches!(
+            second.await.unwrap(),
+            Err(StoreError::GroupCommit(_))
+        ));
+        assert_eq!(third.await.unwrap().unwrap(), 3);
+        assert!(matches!(
+            fourth.await.unwrap(),
+            Err(StoreError::GroupCommit(_))
+        ));
+        assert_eq!(stored(&store).await, vec![1, 3, 101, 103]);
+        assert_eq!(
+            *published.lock().unwrap(),
+            vec![1, 3],
+            "failed changes are not published"
+        );
+        let after = store.commit_stats();
+        assert_eq!(after.changes - before.changes, 2);
+        assert_eq!(after.commits - before.commits, 1, "one group");
+        // Alone, a change whose last write fails is refused, and the writer goes on.
+        let alone = PUBLISHED.scope(
+            published.clone(),
+            write_leaving(&store, 5, Duration::ZERO, true),
+        );
+        assert!(alone.await.is_err());
+        let next = PUBLISHED.scope(
+            published.clone(),
+            write_leaving(&store, 6, Duration::ZERO, false),
+        );
+        assert_eq!(next.await.unwrap(), 6);
+        assert_eq!(stored(&store).await, vec![1, 3, 6, 101, 103, 106]);
+    }
+
+    /// A member cut off in the round trip that carries the previous member's last write: the
+    /// next holder of the writer finds out whether that write ran from whether the previous
+    /// member's savepoint is still open, and fails that member only if it is.
+    #[tokio::test]
+    async fn a_last_write_cut_off_with_the_next_trip_fails_its_change_only_if_it_did_not_run() {
+        for ran in [false, true] {
+            let (store, _dir) = store().await;
+            let mut outcome = {
+                let mut state = store.groups.lock().await.unwrap();
+                let (_, outcome) = state.join().await.unwrap();
+                state.execute("SAVEPOINT a").await.unwrap();
+                insert(state.conn(), 1).await.unwrap();
+                let tail = Tail::new(
+                    "INSERT INTO t (x) VALUES ($1)",
+                    1,
+                    OwnedArguments::default().integer(2),
+                );
+                let member = state.applied(Savepoint::A, None, Some(tail));
+                assert_eq!(member, 0);
+                if ran {
+                    state
+                        .execute("INSERT INTO t (x) VALUES (2); RELEASE a; SAVEPOINT b")
+                        .await
+                        .unwrap();
+                }
+                // The next member's request goes while its trip is on its way.
+                let pending = state.pending;
+                state.cut = Some(Cut::Change {
+                    savepoint: Savepoint::B,
+                    pending,
+                });
+                outcome
+            };
+            store
+                .write(async |conn: &mut Conn| insert(conn, 3).await)
+                .await
+                .unwrap();
+            let decided = outcome.wait_for(Option::is_some).await.unwrap().clone();
+            let failed = decided.unwrap().unwrap();
+            if ran {
+                assert!(failed.is_empty());
+                assert_eq!(stored(&store).await, vec![1, 2, 3]);
+            } else {
+                assert_eq!(
+                    failed.iter().map(|(member, _)| *member).collect::<Vec<_>>(),
+                    vec![0]
+                );
+                assert_eq!(stored(&store).await, vec![3]);
+            }
+        }
     }
 }

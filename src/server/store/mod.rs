@@ -13,6 +13,7 @@ mod group;
 mod idempotency;
 mod rooms;
 mod serving;
+mod tail;
 mod users;
 
 use std::path::Path;
@@ -23,7 +24,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use changes::{ChangeRow, changes_after, insert_change, oldest_change_version};
-pub use group::{AfterCommit, CommitStats, Opening};
+pub use group::{AfterCommit, Applied, CommitStats, Opening};
 pub use idempotency::{
     ClaimedKey, KeyUse, REQUEST_KEY, SettledKeys, StoredResponse, claim_key, complete_key,
     mark_key_committed, release_key, settle_keys_in_flight,
@@ -34,9 +35,10 @@ pub use rooms::{
     finished_sentence_count, insert_room, insert_word, last_word_of_sentence, open_sentence,
     opened_room, opened_word_place, room, room_opening, rooms_with_rounds,
     set_finished_sentence_text, set_room_version, set_round, story, update_room, update_word_text,
-    word_by_id, word_opening, word_place, word_view, words_after, words_of_sentence,
+    word_by_id, word_opening, word_place, word_tail, word_view, words_after, words_of_sentence,
 };
 pub use serving::ServingLock;
+pub use tail::{OwnedArguments, Tail};
 pub use users::{ensure_user, set_user_name, user_name};
 
 /// The rows of a change's opening read ([`Store::write_opening`]).
@@ -118,7 +120,8 @@ pub enum StoreError {
     /// process seemed gone) by a retry on another, which runs the change instead.
     #[error("this request's idempotency key was taken over by a retry")]
     KeyTakenOver,
-    /// The commit this change shared with others failed (or never ran): none of them is stored.
+    /// The commit this change shared with others failed (or never ran), or its own last write
+    /// failed: it is not stored.
     #[error("the commit of this change failed: {0}")]
     GroupCommit(String),
 }
@@ -294,11 +297,13 @@ impl Store {
     }
 
     /// Like [`Store::write_then`], with `opening` read in the round trip to SQLite that opens
-    /// the change's savepoint (one trip fewer), its rows given to `change`.
+    /// the change's savepoint (one trip fewer), its rows given to `change`; the last write
+    /// `change` leaves, if any ([`Tail`]), runs in the writer's next round trip on SQLite (one
+    /// more trip fewer), at once on PostgreSQL.
     pub async fn write_opening<T, E>(
         &self,
-        opening: Opening<'_>,
-        change: impl AsyncFnOnce(&mut Conn, OpenedRows) -> Result<(T, Option<AfterCommit>), E>,
+        opening: Opening,
+        change: impl AsyncFnOnce(&mut Conn, OpenedRows) -> Result<Applied<T>, E>,
     ) -> Result<T, E>
     where
         E: From<StoreError>,

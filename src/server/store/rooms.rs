@@ -2,10 +2,10 @@
 
 use std::sync::LazyLock;
 
-use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{Arguments, Row};
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use super::{ChangeRow, Conn, Dialect, Opening, StoreError};
+use super::{ChangeRow, Conn, Dialect, Opening, OwnedArguments, StoreError, Tail};
 use crate::domain::{RoomSettings, Round};
 use crate::model::{AuthoredSentence, Contributor, StorySentence, UserRef, WordView};
 
@@ -77,16 +77,12 @@ pub async fn room(conn: &mut Conn, slug: &str) -> Result<Option<RoomRow>, StoreE
 /// The read of a room that a change to it starts with: see [`Store::write_opening`].
 ///
 /// [`Store::write_opening`]: super::Store::write_opening
-pub fn room_opening(slug: &str) -> Result<Opening<'_>, StoreError> {
-    let mut arguments = AnyArguments::default();
-    arguments
-        .add(slug)
-        .map_err(|e| StoreError::Corrupt(format!("binding a room's slug: {e}")))?;
-    Ok(Opening {
+pub fn room_opening(slug: &str) -> Opening {
+    Opening {
         sql: ROOM_BY_SLUG,
-        arguments,
+        arguments: OwnedArguments::default().text(slug),
         for_update: true,
-    })
+    }
 }
 
 /// The room read by [`room_opening`] or [`word_opening`], if it exists.
@@ -114,28 +110,21 @@ const ROOM_BY_SLUG_OR_NULLS: &str = "SELECT r.slug, r.title, r.host_id, r.versio
 /// rolls it back with the rest of the change.
 ///
 /// [`Store::write_opening`]: super::Store::write_opening
-pub fn word_opening<'a>(
-    dialect: Dialect,
-    slug: &'a str,
-    author: &NewAuthor<'a>,
-) -> Result<Opening<'a>, StoreError> {
+pub fn word_opening(dialect: Dialect, slug: &str, author: &NewAuthor<'_>) -> Opening {
     if dialect == Dialect::Postgres {
         return room_opening(slug);
     }
     static SQL: LazyLock<String> =
         LazyLock::new(|| format!("{ROOM_BY_SLUG_OR_NULLS}; {}", *SQLITE_WORD_PLACE));
-    let mut arguments = AnyArguments::default();
-    let bound = arguments
-        .add(author.id)
-        .and_then(|()| arguments.add(author.default_name))
-        .and_then(|()| arguments.add(author.now))
-        .and_then(|()| arguments.add(slug));
-    bound.map_err(|e| StoreError::Corrupt(format!("binding a word's opening: {e}")))?;
-    Ok(Opening {
+    Opening {
         sql: SQL.as_str(),
-        arguments,
+        arguments: OwnedArguments::default()
+            .text(author.id)
+            .text(author.default_name)
+            .text(author.now)
+            .text(slug),
         for_update: true,
-    })
+    }
 }
 
 /// Where a new word goes, as [`word_opening`] read it: `None` where it read only the room.
@@ -469,18 +458,12 @@ pub fn word_view(word: &NewWord<'_>, id: i64, author_name: String) -> WordView {
     }
 }
 
-/// Inserts a word (with the id [`word_place`] gave it) and the change that logs it, in one
-/// round trip: the change's event carries the word's id, so without the id known beforehand it
-/// would take two.
-pub async fn insert_word(
-    conn: &mut Conn,
-    word: &NewWord<'_>,
-    id: i64,
-    change: &ChangeRow,
-) -> Result<(), StoreError> {
-    // The word, then its change, in one trip: two statements on SQLite, one on PostgreSQL (the
-    // change inserted from the word's `RETURNING`, so both or neither).
-    let (sql, expected) = match Dialect::of(conn) {
+/// A new word (with the id [`word_place`] gave it) and the change that logs it, as one last
+/// write ([`Tail`]): the change's event carries the word's id, so without the id known
+/// beforehand it would take two round trips. Two statements on SQLite, one on PostgreSQL (the
+/// change inserted from the word's `RETURNING`, so both or neither).
+pub fn word_tail(dialect: Dialect, word: &NewWord<'_>, id: i64, change: &ChangeRow) -> Tail {
+    let (sql, rows) = match dialect {
         Dialect::Sqlite => (
             "INSERT INTO words (id, room_slug, sentence_id, position, version, text, ends_sentence, author_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9); \
@@ -495,30 +478,38 @@ pub async fn insert_word(
             1,
         ),
     };
-    let result = sqlx::query(sql)
-        .bind(id)
-        .bind(word.room_slug)
-        .bind(word.sentence_id)
-        .bind(word.position)
-        .bind(word.version)
-        .bind(word.text)
-        .bind(word.ends_sentence)
-        .bind(word.author_id)
-        .bind(word.created_at)
-        .bind(word.room_slug)
-        .bind(change.version)
-        .bind(change.kind.as_str())
-        .bind(&change.data)
-        .bind(word.created_at)
-        .execute(&mut *conn)
-        .await?;
-    if result.rows_affected() != expected {
-        return Err(StoreError::Corrupt(format!(
-            "storing word {id} and its change: {} rows",
-            result.rows_affected()
-        )));
-    }
-    Ok(())
+    let arguments = OwnedArguments::default()
+        .integer(id)
+        .text(word.room_slug)
+        .integer(word.sentence_id)
+        .integer(word.position)
+        .integer(word.version)
+        .text(word.text)
+        .bool(word.ends_sentence)
+        .text(word.author_id)
+        .text(word.created_at)
+        .text(word.room_slug)
+        .integer(change.version)
+        .text(change.kind.as_str())
+        .text(&change.data)
+        .text(word.created_at);
+    Tail::new(sql, rows, arguments)
+}
+
+/// Stores a new word and its change now, in one round trip ([`word_tail`]).
+pub async fn insert_word(
+    conn: &mut Conn,
+    word: &NewWord<'_>,
+    id: i64,
+    change: &ChangeRow,
+) -> Result<(), StoreError> {
+    word_tail(Dialect::of(conn), word, id, change)
+        .run(conn)
+        .await
+        .map_err(|error| match error {
+            StoreError::Corrupt(why) => StoreError::Corrupt(format!("storing word {id}: {why}")),
+            error => error,
+        })
 }
 
 /// A fixed word: new text, and the version of the change as its version.
