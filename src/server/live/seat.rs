@@ -12,6 +12,11 @@
 //! reads slowly: the stream writes the rest itself, under the write limit), when a change is
 //! not the next one the seat needs (a gap, for the stream to fill in), and when the room ends.
 //!
+//! A fan-out thread that falls behind (more sockets than the cores write between two changes)
+//! joins the changes that queued up meanwhile into one run ([`Outgoing::Run`]) and gives each
+//! socket, in one `send`, those it has not had: the cost of a pass is the number of sockets,
+//! not sockets times changes, so it catches up instead of falling further behind.
+//!
 //! Whoever holds the seat, and only they, writes to the socket: the stream while it is
 //! `ACTIVE`, a fan-out thread while it is `WRITING` (taken from `PARKED` with one
 //! compare-and-swap). The connection makes its seat `GONE` before its socket closes, waiting out
@@ -181,22 +186,42 @@ impl Seat {
         {
             return state != GONE;
         }
-        let (version, chunk, presence) = match out {
+        // What to write: `chunk` from `from` on, bringing the seat to `version` (a change's).
+        let (version, chunk, from, presence) = match out {
             Outgoing::End => {
                 self.ended.store(true, Ordering::SeqCst);
                 self.hand_back();
                 return true;
             }
-            Outgoing::Frame { version, chunk } => (*version, chunk, None),
+            Outgoing::Frame { version, chunk } => (*version, chunk, 0, None),
             Outgoing::Presence { frame, chunk } => {
                 if *lock(&self.presence) == *frame {
                     self.state.store(PARKED, Ordering::SeqCst);
                     return true;
                 }
-                (None, chunk, Some(frame))
+                (None, chunk, 0, Some(frame))
+            }
+            Outgoing::Run {
+                first,
+                chunk,
+                starts,
+            } => {
+                let delivered = self.delivered.load(Ordering::SeqCst);
+                let last = first + starts.len() as i64 - 1;
+                if last <= delivered {
+                    self.state.store(PARKED, Ordering::SeqCst);
+                    return true;
+                }
+                if delivered + 1 < *first {
+                    self.hand_back();
+                    return true;
+                }
+                // The seat may have some of the run already (its stream wrote them).
+                let from = starts[(delivered + 1 - first) as usize];
+                (Some(last), chunk, from, None)
             }
         };
-        if let Some(version) = version {
+        if let (Some(version), Outgoing::Frame { .. }) = (version, out) {
             let delivered = self.delivered.load(Ordering::SeqCst);
             if version <= delivered {
                 self.state.store(PARKED, Ordering::SeqCst);
@@ -208,7 +233,8 @@ impl Seat {
                 return true;
             }
         }
-        match self.socket.try_send(chunk) {
+        let bytes = &chunk[from..];
+        match self.socket.try_send(bytes) {
             Ok(written) => {
                 if let Some(version) = version {
                     self.delivered.store(version, Ordering::SeqCst);
@@ -216,10 +242,10 @@ impl Seat {
                 if let Some(frame) = presence {
                     *lock(&self.presence) = frame.clone();
                 }
-                if written == chunk.len() {
+                if written == bytes.len() {
                     self.state.store(PARKED, Ordering::SeqCst);
                 } else {
-                    *lock(&self.pending) = Some(chunk.slice(written..));
+                    *lock(&self.pending) = Some(chunk.slice(from + written..));
                     self.hand_back();
                 }
             }
@@ -254,6 +280,62 @@ pub enum Outgoing {
     Presence { frame: Bytes, chunk: Bytes },
     /// The room ended: every seat goes back to its stream, which ends.
     End,
+    /// Changes from version `first` on, one after the other, that queued up for a fan-out
+    /// thread while it wrote the ones before: their chunks one after the other, the change
+    /// `first + i` starting at `starts[i]`. A seat gets in one `send` those it has not had.
+    Run {
+        first: i64,
+        chunk: Bytes,
+        starts: Vec<usize>,
+    },
+}
+
+/// How many bytes of changes a fan-out thread joins into one run at most.
+const RUN_BYTES: usize = 32 * 1024;
+
+impl Outgoing {
+    /// Joins `next` to this as one run, where `next` is the change right after this one (or
+    /// this run) and the run stays within [`RUN_BYTES`]; otherwise gives `next` back.
+    pub fn join(&mut self, next: Outgoing) -> Option<Outgoing> {
+        let (next_version, chunk) = match self {
+            Outgoing::Frame {
+                version: Some(version),
+                chunk,
+            } => (*version + 1, chunk),
+            Outgoing::Run {
+                first,
+                chunk,
+                starts,
+            } => (*first + starts.len() as i64, chunk),
+            _ => return Some(next),
+        };
+        let more = match &next {
+            Outgoing::Frame {
+                version: Some(version),
+                chunk: more,
+            } if *version == next_version && chunk.len() + more.len() <= RUN_BYTES => more,
+            _ => return Some(next),
+        };
+        let start = chunk.len();
+        let mut joined = Vec::with_capacity(start + more.len());
+        joined.extend_from_slice(chunk);
+        joined.extend_from_slice(more);
+        let joined = Bytes::from(joined);
+        match self {
+            Outgoing::Run { chunk, starts, .. } => {
+                *chunk = joined;
+                starts.push(start);
+            }
+            _ => {
+                *self = Outgoing::Run {
+                    first: next_version - 1,
+                    chunk: joined,
+                    starts: vec![0, start],
+                }
+            }
+        }
+        None
+    }
 }
 
 /// `data` as one chunk of a chunked body: its size in hexadecimal, CRLF, the data, CRLF.
@@ -357,8 +439,25 @@ impl FanoutThreads {
             std::thread::Builder::new()
                 .name(format!("frase-fanout-{shard}"))
                 .spawn(move || {
-                    for (seats, out) in queued {
+                    let mut next = queued.recv().ok();
+                    while let Some((seats, mut out)) = next.take() {
+                        // Changes that queued up while the last pass wrote go out together:
+                        // one `send` per socket for all of them, so a thread that falls behind
+                        // catches up.
+                        while let Ok((more_seats, more)) = queued.try_recv() {
+                            if !Arc::ptr_eq(&seats, &more_seats) {
+                                next = Some((more_seats, more));
+                                break;
+                            }
+                            if let Some(more) = out.join(more) {
+                                next = Some((more_seats, more));
+                                break;
+                            }
+                        }
                         seats.fan_out(shard, &out);
+                        if next.is_none() {
+                            next = queued.recv().ok();
+                        }
                     }
                 })?;
             queues.push(queue);
@@ -588,5 +687,101 @@ mod tests {
         }
         assert_eq!(chunk_size_line(usize::MAX, &mut buffer).len(), 18);
         assert_eq!(chunk(b"abc"), b"3\r\nabc\r\n");
+    }
+
+    /// Changes 2 to 4 as one run, the way a fan-out thread that fell behind joins them.
+    fn run_of_2_to_4() -> Outgoing {
+        let mut run = change(2);
+        assert!(run.join(change(3)).is_none());
+        assert!(run.join(change(4)).is_none());
+        run
+    }
+
+    #[test]
+    fn only_changes_right_after_each_other_join_a_run_and_within_its_size() {
+        let Outgoing::Run {
+            first,
+            chunk,
+            starts,
+        } = run_of_2_to_4()
+        else {
+            panic!("not a run");
+        };
+        assert_eq!((first, starts), (2, vec![0, 12, 24]));
+        assert_eq!(&chunk[12..24], b"7\r\nid: 3\n\n\r\n");
+        // A gap, a presence frame, a comment: each goes on its own.
+        assert!(change(2).join(change(4)).is_some());
+        assert!(run_of_2_to_4().join(change(4)).is_some());
+        let presence = Outgoing::Presence {
+            frame: Bytes::from_static(b"p"),
+            chunk: Bytes::from_static(b"p"),
+        };
+        assert!(change(1).join(presence).is_some());
+        let comment = Outgoing::Frame {
+            version: None,
+            chunk: Bytes::from_static(b": c"),
+        };
+        assert!(change(1).join(comment).is_some());
+        let big = |version| Outgoing::Frame {
+            version: Some(version),
+            chunk: Bytes::from(vec![b'x'; RUN_BYTES / 2 + 1]),
+        };
+        let mut first = big(1);
+        assert!(first.join(big(2)).is_some(), "a run past RUN_BYTES");
+        assert!(matches!(
+            first,
+            Outgoing::Frame {
+                version: Some(1),
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_run_gives_each_seat_in_one_send_the_changes_it_has_not_had() {
+        let seats = Seats::default();
+        let mut lent = Vec::new();
+        for delivered in [1, 2, 4, 0] {
+            let (seat, written, _) = recorded_seat(usize::MAX);
+            seat.enable();
+            assert!(seat.park(delivered, &Bytes::new()));
+            seats.add(seat.clone());
+            lent.push((seat, written));
+        }
+        fan_out_here(&seats, &run_of_2_to_4());
+        let two_to_four = "7\r\nid: 2\n\n\r\n7\r\nid: 3\n\n\r\n7\r\nid: 4\n\n\r\n";
+        // Level before the run: all of it; with 2 already: 3 and 4; with 4: nothing.
+        assert_eq!(text(&lent[0].1), two_to_four);
+        assert_eq!(text(&lent[1].1), &two_to_four[12..]);
+        assert_eq!(text(&lent[2].1), "");
+        for (seat, _) in &lent[..3] {
+            assert_eq!(seat.delivered(), 4);
+            assert!(seat.unpark(), "still lent");
+        }
+        // Behind the run (a gap): handed back to its stream, nothing written.
+        let (seat, written) = &lent[3];
+        tokio::time::timeout(std::time::Duration::from_secs(5), seat.handed_back())
+            .await
+            .unwrap();
+        assert_eq!((text(written), seat.delivered()), (String::new(), 0));
+    }
+
+    #[tokio::test]
+    async fn a_run_that_does_not_fit_leaves_its_rest_to_the_stream() {
+        let (seat, written, _) = recorded_seat(20);
+        seat.enable();
+        assert!(seat.park(2, &Bytes::new()));
+        let seats = Seats::default();
+        seats.add(seat.clone());
+        fan_out_here(&seats, &run_of_2_to_4());
+        tokio::time::timeout(std::time::Duration::from_secs(5), seat.handed_back())
+            .await
+            .unwrap();
+        assert_eq!(text(&written), "7\r\nid: 3\n\n\r\n7\r\nid: 4");
+        assert_eq!(
+            seat.take_pending().unwrap(),
+            Bytes::from_static(b"\n\n\r\n")
+        );
+        assert_eq!(seat.delivered(), 4);
     }
 }
