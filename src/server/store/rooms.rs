@@ -493,7 +493,12 @@ pub fn word_tail(dialect: Dialect, word: &NewWord<'_>, id: i64, change: &ChangeR
         .text(change.kind.as_str())
         .text(&change.data)
         .text(word.created_at);
-    Tail::new(sql, rows, arguments)
+    Tail::new(sql, rows, arguments).seen_by(
+        "SELECT count(*) FROM changes WHERE room_slug = $1 AND version = $2",
+        OwnedArguments::default()
+            .text(word.room_slug)
+            .integer(change.version),
+    )
 }
 
 /// Stores a new word and its change now, in one round trip ([`word_tail`]).

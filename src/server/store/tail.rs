@@ -20,6 +20,9 @@ pub struct Tail {
     sql: &'static str,
     arguments: OwnedArguments,
     rows: u64,
+    /// A query counting rows the write makes: more than none once it ran (see
+    /// [`Tail::has_run`]).
+    seen_by: Option<(&'static str, OwnedArguments)>,
 }
 
 /// Arguments owned by the statements they go with, so that those can be kept, and run again.
@@ -85,7 +88,25 @@ impl Tail {
             sql,
             arguments,
             rows,
+            seen_by: None,
         }
+    }
+
+    /// With `sql`, a query counting rows this write makes, to tell afterwards whether it ran.
+    pub fn seen_by(mut self, sql: &'static str, arguments: OwnedArguments) -> Tail {
+        self.seen_by = Some((sql, arguments));
+        self
+    }
+
+    /// Whether it ran, where that can be told: it runs whole or not at all (inside a savepoint
+    /// of its own), and its rows are then there or not.
+    pub async fn has_run(&self, conn: &mut Conn) -> Option<bool> {
+        let (sql, arguments) = self.seen_by.as_ref()?;
+        let count: i64 = sqlx::query_scalar_with(sql, arguments.bound().ok()?)
+            .fetch_one(&mut *conn)
+            .await
+            .ok()?;
+        Some(count > 0)
     }
 
     /// Runs it in a round trip of its own, checking the rows it changed.
